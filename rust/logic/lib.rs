@@ -1,0 +1,18 @@
+//! Host build of rxfrm's pure logic.
+//!
+//! The kernel module compiles the very same `mod.rs` tree; both crate roots
+//! provide `crate::seam` (allocation and zeroizing) and `crate::logic`, so the
+//! shared files name each other as `crate::logic::…` in both worlds.
+#![no_std]
+
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+#[path = "host_seam.rs"]
+pub mod seam;
+
+#[path = "mod.rs"]
+pub mod logic;
+
+pub use logic::*;

@@ -1,0 +1,11 @@
+//! rxfrm's pure logic: no kernel dependency, `core` plus the allocation seam
+//! (`crate::seam`). Compiled into rxfrm.ko and into the host test crate.
+
+pub mod addr;
+pub mod algs;
+pub mod hash;
+pub mod pfkey;
+pub mod replay;
+pub mod sad;
+pub mod selector;
+pub mod spd;
