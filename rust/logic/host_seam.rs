@@ -17,40 +17,48 @@ pub struct AllocError;
 pub struct Vec<T>(alloc::vec::Vec<T>);
 
 impl<T> Vec<T> {
+    /// As `alloc`'s `new`; allocating calls return `AllocError` instead of aborting.
     pub const fn new() -> Self {
         Vec(alloc::vec::Vec::new())
     }
 
+    /// As `alloc`'s `with_capacity`; allocating calls return `AllocError` instead of aborting.
     pub fn with_capacity(n: usize) -> Result<Self, AllocError> {
         let mut v = Self::new();
         v.reserve(n)?;
         Ok(v)
     }
 
+    /// As `alloc`'s `reserve`; allocating calls return `AllocError` instead of aborting.
     pub fn reserve(&mut self, additional: usize) -> Result<(), AllocError> {
         self.0.try_reserve(additional).map_err(|_| AllocError)
     }
 
+    /// As `alloc`'s `push`; allocating calls return `AllocError` instead of aborting.
     pub fn push(&mut self, value: T) -> Result<(), AllocError> {
         self.reserve(1)?;
         self.0.push(value);
         Ok(())
     }
 
+    /// As `alloc`'s `insert`; allocating calls return `AllocError` instead of aborting.
     pub fn insert(&mut self, index: usize, value: T) -> Result<(), AllocError> {
         self.reserve(1)?;
         self.0.insert(index, value);
         Ok(())
     }
 
+    /// As `alloc`'s `pop`; allocating calls return `AllocError` instead of aborting.
     pub fn pop(&mut self) -> Option<T> {
         self.0.pop()
     }
 
+    /// As `alloc`'s `truncate`; allocating calls return `AllocError` instead of aborting.
     pub fn truncate(&mut self, len: usize) {
         self.0.truncate(len)
     }
 
+    /// As `alloc`'s `clear`; allocating calls return `AllocError` instead of aborting.
     pub fn clear(&mut self) {
         self.0.clear()
     }
@@ -65,26 +73,31 @@ impl<T> Vec<T> {
         self.0.remove(index)
     }
 
+    /// As `alloc`'s `retain`; allocating calls return `AllocError` instead of aborting.
     pub fn retain(&mut self, keep: impl FnMut(&T) -> bool) {
         self.0.retain(keep)
     }
 
+    /// As `alloc`'s `capacity`; allocating calls return `AllocError` instead of aborting.
     pub fn capacity(&self) -> usize {
         self.0.capacity()
     }
 }
 
 impl<T: Clone> Vec<T> {
+    /// As `alloc`'s `extend_from_slice`; allocating calls return `AllocError` instead of aborting.
     pub fn extend_from_slice(&mut self, other: &[T]) -> Result<(), AllocError> {
         self.reserve(other.len())?;
         self.0.extend_from_slice(other);
         Ok(())
     }
 
+    /// As `alloc`'s `try_clone`; allocating calls return `AllocError` instead of aborting.
     pub fn try_clone(&self) -> Result<Self, AllocError> {
         Self::from_slice(self)
     }
 
+    /// As `alloc`'s `from_slice`; allocating calls return `AllocError` instead of aborting.
     pub fn from_slice(s: &[T]) -> Result<Self, AllocError> {
         let mut v = Self::new();
         v.extend_from_slice(s)?;
@@ -139,11 +152,13 @@ impl<'a, T> IntoIterator for &'a mut Vec<T> {
 pub struct Box<T>(alloc::boxed::Box<T>);
 
 impl<T> Box<T> {
+    /// As `alloc`'s `new`; allocating calls return `AllocError` instead of aborting.
     pub fn new(value: T) -> Result<Self, AllocError> {
         // std has no stable fallible Box::new; the host aborts on OOM anyway.
         Ok(Box(alloc::boxed::Box::new(value)))
     }
 
+    /// As `alloc`'s `into_inner`; allocating calls return `AllocError` instead of aborting.
     pub fn into_inner(b: Self) -> T {
         *b.0
     }

@@ -4,6 +4,9 @@
 //! provide `crate::seam` (allocation and zeroizing) and `crate::logic`, so the
 //! shared files name each other as `crate::logic::…` in both worlds.
 #![no_std]
+// The kernel builds this tree with -Wunreachable_pub -Wrust_2018_idioms
+// (its root allows missing_docs for it): hold the host build to the same.
+#![warn(unreachable_pub, rust_2018_idioms)]
 
 extern crate alloc;
 #[cfg(test)]

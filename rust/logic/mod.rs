@@ -9,3 +9,4 @@ pub mod replay;
 pub mod sad;
 pub mod selector;
 pub mod spd;
+pub mod types;
