@@ -115,7 +115,8 @@ fn multi_model_with_removals() {
     let mut model: StdVec<(u16, u32)> = StdVec::new();
     for step in 0..30_000u32 {
         let key = (rng.next() % 64) as u16;
-        if rng.next() % 3 > 0 {
+        let insert = !matches!(rng.next() % 3, 0);
+        if insert {
             h.insert_multi(key, step).unwrap();
             model.push((key, step));
         } else if let Some(pos) = model.iter().position(|e| e.0 == key) {
