@@ -1,0 +1,9 @@
+//! setkey(8) for rxfrm: parses KAME/ipsec-tools setkey input, turns it into
+//! PF_KEY v2 messages with `rxfrm_logic::pfkey`, and prints replies the way
+//! ipsec-tools does.
+
+pub mod ast;
+pub mod lexer;
+pub mod names;
+pub mod parser;
+pub mod policy;
