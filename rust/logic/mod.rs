@@ -3,7 +3,9 @@
 
 pub mod addr;
 pub mod algs;
+pub mod dump_order;
 pub mod hash;
+pub mod lifetime;
 pub mod pfkey;
 pub mod replay;
 pub mod sad;
