@@ -142,8 +142,8 @@ pub struct AlgSpec {
 pub struct SaExt {
     /// `-m`; None = any.
     pub mode: Option<Mode>,
-    /// `-r`.
-    pub replay: u32,
+    /// `-r` (sadb_sa_replay is 8 bits).
+    pub replay: u8,
     /// `-u`.
     pub reqid: u32,
     /// `-f random-pad|seq-pad|zero-pad` bits.

@@ -3,7 +3,11 @@
 //! ipsec-tools does.
 
 pub mod ast;
+pub mod dump;
 pub mod lexer;
+pub mod msg;
 pub mod names;
 pub mod parser;
 pub mod policy;
+pub mod reader;
+pub mod socket;
