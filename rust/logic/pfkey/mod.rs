@@ -15,6 +15,7 @@ pub mod check;
 pub mod consts;
 pub mod ext;
 mod field;
+pub mod lists;
 pub mod parse;
 pub mod repr;
 pub mod sockaddr;
@@ -25,6 +26,7 @@ mod tests;
 
 pub use check::check_required;
 pub use consts::Errno;
+pub use lists::*;
 pub use parse::{parse, parse_reply, Parsed};
 pub use repr::*;
 pub use write::{build_into, build_len, build_vec, MsgWriter};

@@ -4,6 +4,7 @@
 
 use super::consts::*;
 use super::ext::{SadbExt, SadbMsg};
+use super::lists::*;
 use super::repr::*;
 use super::Errno;
 

@@ -5,6 +5,7 @@
 
 use super::consts::*;
 use super::ext::*;
+use super::lists::*;
 use super::repr::*;
 use super::sockaddr::{pair_size, sockaddr_len, write_sockaddr, write_sockaddr_pair};
 use super::Errno;
