@@ -3,7 +3,10 @@
 //! ipsec-tools does.
 
 pub mod ast;
+pub mod cli;
 pub mod dump;
+pub mod exec;
+pub mod kdebug;
 pub mod lexer;
 pub mod msg;
 pub mod names;
