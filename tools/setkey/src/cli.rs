@@ -92,7 +92,9 @@ pub fn run(cli: &Cli, env: &mut Env<'_>) -> i32 {
         match (env.open)() {
             Ok(s) => sock = Some(s),
             Err(e) => {
-                let text = e.raw_os_error().map_or_else(|| e.to_string(), crate::exec::strerror);
+                let text = e
+                    .raw_os_error()
+                    .map_or_else(|| e.to_string(), crate::exec::strerror);
                 let _ = writeln!(env.err, "setkey: pfkey_open: {text}");
                 return 1;
             }
