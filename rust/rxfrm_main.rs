@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+//! rxfrm: IPsec for Linux as a loadable Rust module — the SPD and SAD per
+//! network namespace, the PF_KEY v2 socket family (RFC 2367 + KAME), and
+//! transforms through the kernel crypto API.
+
+use kernel::prelude::*;
+
+// The FFI layer: all `unsafe` lives below `sys`.
+#[path = "sys/mod.rs"]
+mod sys;
+
+/// Allocation seam the shared logic uses (`crate::seam`).
+#[path = "sys/seam.rs"]
+pub mod seam;
+
+/// The pure logic shared with the host test crate (rust/logic/lib.rs).
+#[allow(missing_docs)]
+#[path = "logic/mod.rs"]
+pub mod logic;
+
+mod af_key;
+mod netns;
+
+module! {
+    type: Rxfrm,
+    name: "rxfrm",
+    author: "rxfrm developers",
+    description: "IPsec (PF_KEY v2, SPD/SAD, ESP/AH/IPcomp) in Rust",
+    license: "GPL",
+}
+
+sys::param::modinfo!(VERSION, concat!("version=", env!("RXFRM_VERSION")));
+
+sys::param::module_param_uint!(
+    max_states,
+    1_048_576,
+    0o644,
+    "SAs allowed per network namespace (ADD/GETSPI beyond it fail with ENOBUFS)"
+);
+sys::param::module_param_uint!(
+    max_policies,
+    1_048_576,
+    0o644,
+    "Policies allowed per network namespace (SPDADD beyond it fails with ENOBUFS)"
+);
+
+struct Rxfrm {
+    // Dropped in reverse order: the family goes first so no new socket can
+    // reach a namespace state that is being torn down.
+    _family: sys::sock::FamilyRegistration,
+    _pernet: sys::pernet::PernetRegistration,
+}
+
+impl kernel::Module for Rxfrm {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let pernet = sys::pernet::PernetRegistration::new()?;
+        let family = sys::sock::FamilyRegistration::new()?;
+        pr_info!("rxfrm {} loaded: PF_KEY v2 ready\n", env!("RXFRM_VERSION"));
+        Ok(Rxfrm {
+            _family: family,
+            _pernet: pernet,
+        })
+    }
+}
+
+impl Drop for Rxfrm {
+    fn drop(&mut self) {
+        pr_info!("rxfrm unloading\n");
+    }
+}

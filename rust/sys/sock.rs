@@ -1,0 +1,381 @@
+//! The PF_KEY socket family: registration, the `proto_ops` callbacks, and
+//! per-namespace socket lists for delivery. The PF_KEY semantics live in
+//! `crate::af_key`; this file only moves bytes and pointers.
+
+use super::bindings;
+use super::pernet::Net;
+use super::skb::{Gfp, Skb};
+use super::sync_cell::{c_name, zeroed, KernelStatic};
+use super::util::{errno, neg, this_module};
+use crate::af_key::SockState;
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+use kernel::alloc::{flags::GFP_ATOMIC, flags::GFP_KERNEL, KBox, KVVec, KVec};
+use kernel::ffi::c_int;
+use kernel::prelude::*;
+use kernel::sync::SpinLock;
+
+/// Protocol family 15 (`PF_KEY`), version `PF_KEY_V2`.
+pub(crate) const PF_KEY: c_int = 15;
+const PF_KEY_V2: c_int = 2;
+
+static PROTO: KernelStatic<bindings::proto> = KernelStatic::new(bindings::proto {
+    name: c_name(b"RXFRM_KEY"),
+    owner: this_module(),
+    obj_size: core::mem::size_of::<bindings::rxfrm_sock>() as u32,
+    ..zeroed()
+});
+
+static OPS: KernelStatic<bindings::proto_ops> = KernelStatic::new(bindings::proto_ops {
+    family: PF_KEY,
+    owner: this_module(),
+    release: Some(key_release),
+    bind: Some(bindings::sock_no_bind),
+    connect: Some(bindings::sock_no_connect),
+    socketpair: Some(bindings::sock_no_socketpair),
+    accept: Some(bindings::sock_no_accept),
+    getname: Some(bindings::sock_no_getname),
+    poll: Some(bindings::datagram_poll),
+    ioctl: Some(bindings::sock_no_ioctl),
+    listen: Some(bindings::sock_no_listen),
+    shutdown: Some(bindings::sock_no_shutdown),
+    sendmsg: Some(key_sendmsg),
+    recvmsg: Some(key_recvmsg),
+    mmap: Some(bindings::sock_no_mmap),
+    ..zeroed()
+});
+
+static FAMILY: KernelStatic<bindings::net_proto_family> =
+    KernelStatic::new(bindings::net_proto_family {
+        family: PF_KEY,
+        create: Some(key_create),
+        owner: this_module(),
+    });
+
+/// Keeps PF_KEY registered. Fails with EEXIST when the kernel's own af_key
+/// (or anything else) already owns family 15.
+pub(crate) struct FamilyRegistration(());
+
+impl FamilyRegistration {
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: `PROTO` is static and outlives the registration.
+        let err = unsafe { bindings::proto_register(PROTO.get(), 0) };
+        if err != 0 {
+            return Err(Error::from_errno(err));
+        }
+        // SAFETY: `FAMILY` is static and outlives the registration.
+        let err = unsafe { bindings::sock_register(FAMILY.get()) };
+        if err != 0 {
+            // SAFETY: registered just above.
+            unsafe { bindings::proto_unregister(PROTO.get()) };
+            pr_err!("PF_KEY (family 15) is already registered: unload af_key first\n");
+            return Err(Error::from_errno(err));
+        }
+        Ok(FamilyRegistration(()))
+    }
+}
+
+impl Drop for FamilyRegistration {
+    fn drop(&mut self) {
+        // SAFETY: both were registered in `new`. Open sockets hold a module
+        // reference (`owner`), so none exist once exit runs.
+        unsafe {
+            bindings::sock_unregister(PF_KEY);
+            bindings::proto_unregister(PROTO.get());
+        }
+    }
+}
+
+/// A PF_KEY socket, borrowed for the duration of a callback or while its
+/// namespace's socket list is locked.
+///
+/// INVARIANT: `sk` is a live `rxfrm_sock` whose `state` is set.
+#[derive(Clone, Copy)]
+pub(crate) struct KeySock<'a> {
+    sk: NonNull<bindings::rxfrm_sock>,
+    _life: PhantomData<&'a SockState>,
+}
+
+impl<'a> KeySock<'a> {
+    /// # Safety
+    /// `sk` is a live PF_KEY socket made by `key_create`, for `'a`.
+    unsafe fn from_raw(sk: *mut bindings::sock) -> KeySock<'a> {
+        KeySock {
+            // SAFETY: the caller passes a non-NULL socket.
+            sk: unsafe { NonNull::new_unchecked(sk.cast()) },
+            _life: PhantomData,
+        }
+    }
+
+    fn sk(&self) -> *mut bindings::sock {
+        self.sk.as_ptr().cast()
+    }
+
+    /// The Rust state of this socket.
+    pub(crate) fn state(&self) -> &'a SockState {
+        // SAFETY: `state` was set from a `KBox<SockState>` in `key_create`
+        // and is freed only in `key_destruct`, after the last reference.
+        unsafe { &*((*self.sk.as_ptr()).state as *const SockState) }
+    }
+
+    /// The namespace the socket lives in.
+    pub(crate) fn net(&self) -> Net {
+        // SAFETY: a live socket pins its namespace.
+        unsafe { Net::from_raw(bindings::rxfrm_sock_net(self.sk())) }
+    }
+
+    /// Identity, for "to everybody but the sender" decisions.
+    pub(crate) fn same(&self, other: &KeySock<'_>) -> bool {
+        self.sk == other.sk
+    }
+
+    /// Bytes queued for reading and the receive buffer size.
+    pub(crate) fn rmem(&self) -> (usize, usize) {
+        // SAFETY: live socket.
+        let (used, size) = unsafe {
+            (bindings::rxfrm_sk_rmem_alloc(self.sk()), (*self.sk()).sk_rcvbuf)
+        };
+        (used.max(0) as usize, size.max(0) as usize)
+    }
+
+    /// Queues `skb` for the reader, unless its receive buffer is already
+    /// full (then the message is dropped for this socket alone: ENOBUFS).
+    pub(crate) fn deliver(&self, skb: Skb) -> Result {
+        let (used, size) = self.rmem();
+        if used > size {
+            return Err(errno(bindings::ENOBUFS));
+        }
+        let skb = skb.into_raw();
+        // SAFETY: we own `skb`; the receive queue takes it over and the
+        // socket is live. `skb_set_owner_r` charges it to the socket.
+        unsafe {
+            bindings::rxfrm_skb_set_owner_r(skb, self.sk());
+            bindings::skb_queue_tail(&mut (*self.sk()).sk_receive_queue, skb);
+            bindings::rxfrm_sk_data_ready(self.sk());
+        }
+        Ok(())
+    }
+
+    /// Delivers a copy of `skb`.
+    pub(crate) fn deliver_clone(&self, skb: &Skb, gfp: Gfp) -> Result {
+        let copy = skb.try_clone(gfp).ok_or(errno(bindings::ENOBUFS))?;
+        self.deliver(copy)
+    }
+}
+
+/// The PF_KEY sockets of one namespace. A spinlock, not a mutex, so that
+/// delivery may later run from atomic context.
+///
+/// INVARIANT: every pointer is a live socket: `key_create` adds it before
+/// the socket is visible and `key_release` removes it before dropping its
+/// reference.
+#[pin_data]
+pub(crate) struct SockList {
+    #[pin]
+    socks: SpinLock<KVec<NonNull<bindings::sock>>>,
+}
+
+// SAFETY: the pointers are only dereferenced under the lock, and sockets are
+// safe to use from any CPU.
+unsafe impl Send for SockList {}
+// SAFETY: as above.
+unsafe impl Sync for SockList {}
+
+impl SockList {
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(SockList {
+            socks <- kernel::new_spinlock!(KVec::new(), "rxfrm_socks"),
+        })
+    }
+
+    fn add(&self, sk: NonNull<bindings::sock>) -> Result {
+        self.socks.lock().push(sk, GFP_ATOMIC)?;
+        Ok(())
+    }
+
+    fn remove(&self, sk: NonNull<bindings::sock>) {
+        let mut socks = self.socks.lock();
+        if let Some(i) = socks.iter().position(|&s| s == sk) {
+            let last = socks.len() - 1;
+            socks.swap(i, last);
+            // SAFETY: shrinking by one; the dropped element is a plain
+            // pointer with no destructor.
+            unsafe { socks.set_len(last) };
+        }
+    }
+
+    /// Runs `f` on every socket of the namespace, under the list lock
+    /// (so `f` must not sleep: allocate with `Gfp::Atomic`).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&KeySock<'_>)) {
+        let socks = self.socks.lock();
+        for &sk in socks.iter() {
+            // SAFETY: listed sockets are live while the lock is held.
+            let ks = unsafe { KeySock::from_raw(sk.as_ptr()) };
+            f(&ks);
+        }
+    }
+
+    /// Number of sockets (for tests and /proc).
+    pub(crate) fn len(&self) -> usize {
+        self.socks.lock().len()
+    }
+}
+
+unsafe extern "C" fn key_create(
+    net: *mut bindings::net,
+    sock: *mut bindings::socket,
+    protocol: c_int,
+    kern: c_int,
+) -> c_int {
+    // SAFETY: the kernel passes the namespace the socket is created in.
+    let netw = unsafe { Net::from_raw(net) };
+    if !netw.admin_capable() {
+        return neg(bindings::EPERM);
+    }
+    // SAFETY: `sock` is the socket being created, owned by the caller.
+    if unsafe { (*sock).type_ } != bindings::sock_type_SOCK_RAW as _ {
+        return neg(bindings::ESOCKTNOSUPPORT);
+    }
+    if protocol != PF_KEY_V2 {
+        return neg(bindings::EPROTONOSUPPORT);
+    }
+    let state = match KBox::new(SockState::new(), GFP_KERNEL) {
+        Ok(s) => s,
+        Err(_) => return neg(bindings::ENOMEM),
+    };
+    // SAFETY: arguments as the kernel gave them; NULL is handled.
+    let sk = unsafe {
+        bindings::sk_alloc(net, PF_KEY, bindings::RXFRM_GFP_KERNEL, PROTO.get(), kern)
+    };
+    let Some(skp) = NonNull::new(sk) else {
+        return neg(bindings::ENOMEM);
+    };
+    // SAFETY: `sk` is fresh and ours; `rxfrm_sock` embeds it first
+    // (obj_size), so the cast is in bounds.
+    unsafe {
+        (*sock).ops = OPS.get();
+        bindings::sock_init_data(sock, sk);
+        (*sk).sk_destruct = Some(key_destruct);
+        (*sk.cast::<bindings::rxfrm_sock>()).state = KBox::into_raw(state).cast();
+    }
+    if let Err(e) = netw.state().socks.add(skp) {
+        // SAFETY: the socket is not listed anywhere; orphan and drop it.
+        unsafe {
+            bindings::rxfrm_sock_orphan(sk);
+            (*sock).sk = core::ptr::null_mut();
+            bindings::rxfrm_sock_put(sk);
+        }
+        return e.to_errno();
+    }
+    0
+}
+
+unsafe extern "C" fn key_destruct(sk: *mut bindings::sock) {
+    // SAFETY: last reference gone; nobody else touches the socket.
+    unsafe {
+        bindings::rxfrm_skb_queue_purge(&mut (*sk).sk_receive_queue);
+        let rs = sk.cast::<bindings::rxfrm_sock>();
+        let state = (*rs).state as *mut SockState;
+        if !state.is_null() {
+            (*rs).state = core::ptr::null_mut();
+            drop(KBox::from_raw(state));
+        }
+    }
+}
+
+unsafe extern "C" fn key_release(sock: *mut bindings::socket) -> c_int {
+    // SAFETY: `sock` is being released by its owner.
+    let sk = unsafe { (*sock).sk };
+    let Some(skp) = NonNull::new(sk) else {
+        return 0;
+    };
+    // SAFETY: still live: we hold the socket's own reference.
+    let ks = unsafe { KeySock::from_raw(sk) };
+    let net = ks.net();
+    net.state().socks.remove(skp);
+    crate::af_key::on_release(&ks);
+    // SAFETY: unlisted, so no other path reaches it; drop our reference.
+    unsafe {
+        bindings::rxfrm_sock_orphan(sk);
+        (*sock).sk = core::ptr::null_mut();
+        bindings::rxfrm_skb_queue_purge(&mut (*sk).sk_write_queue);
+        bindings::rxfrm_sock_put(sk);
+    }
+    0
+}
+
+unsafe extern "C" fn key_sendmsg(
+    sock: *mut bindings::socket,
+    msg: *mut bindings::msghdr,
+    len: usize,
+) -> c_int {
+    // SAFETY: the socket is live during the call.
+    let sk = unsafe { (*sock).sk };
+    // SAFETY: `msg` is the caller's message header.
+    if unsafe { (*msg).msg_flags } & bindings::MSG_OOB as u32 != 0 {
+        return neg(bindings::EOPNOTSUPP);
+    }
+    // SAFETY: live socket.
+    let sndbuf = unsafe { (*sk).sk_sndbuf }.max(32) as usize;
+    if len > sndbuf - 32 || len > i32::MAX as usize {
+        return neg(bindings::EMSGSIZE);
+    }
+    let mut buf = match KVVec::from_elem(0u8, len, GFP_KERNEL) {
+        Ok(b) => b,
+        Err(_) => return neg(bindings::ENOBUFS),
+    };
+    // SAFETY: `buf` has `len` writable bytes.
+    if unsafe { bindings::rxfrm_memcpy_from_msg(buf.as_mut_ptr().cast(), msg, len as c_int) } != 0
+    {
+        return neg(bindings::EFAULT);
+    }
+    // SAFETY: live socket made by `key_create`.
+    let ks = unsafe { KeySock::from_raw(sk) };
+    match crate::af_key::on_sendmsg(&ks, &buf) {
+        Ok(()) => len as c_int,
+        Err(e) => e.to_errno(),
+    }
+}
+
+unsafe extern "C" fn key_recvmsg(
+    sock: *mut bindings::socket,
+    msg: *mut bindings::msghdr,
+    len: usize,
+    flags: c_int,
+) -> c_int {
+    let allowed = bindings::MSG_PEEK | bindings::MSG_DONTWAIT | bindings::MSG_TRUNC;
+    if flags as u32 & !(allowed | bindings::MSG_CMSG_COMPAT) != 0 {
+        return neg(bindings::EINVAL);
+    }
+    // SAFETY: the socket is live during the call.
+    let sk = unsafe { (*sock).sk };
+    let mut err: c_int = 0;
+    // SAFETY: live socket; NULL return carries the error in `err`.
+    let skb = unsafe { bindings::skb_recv_datagram(sk, flags as u32, &mut err) };
+    if skb.is_null() {
+        return err;
+    }
+    // SAFETY: we hold the datagram until `skb_free_datagram`.
+    let skb_len = unsafe { (*skb).len } as usize;
+    let mut copied = skb_len;
+    if copied > len {
+        // SAFETY: caller's message header.
+        unsafe { (*msg).msg_flags |= bindings::MSG_TRUNC as u32 };
+        copied = len;
+    }
+    // SAFETY: `copied` ≤ skb length; `msg` is the caller's.
+    let e = unsafe { bindings::rxfrm_skb_copy_datagram_msg(skb, 0, msg, copied as c_int) };
+    // SAFETY: return the datagram to the socket layer.
+    unsafe { bindings::skb_free_datagram(sk, skb) };
+    if e != 0 {
+        return e;
+    }
+    // SAFETY: live socket made by `key_create`.
+    let ks = unsafe { KeySock::from_raw(sk) };
+    crate::af_key::on_recv(&ks);
+    if flags as u32 & bindings::MSG_TRUNC != 0 {
+        skb_len as c_int
+    } else {
+        copied as c_int
+    }
+}

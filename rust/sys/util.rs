@@ -1,0 +1,45 @@
+//! Small kernel services: randomness, clocks, zeroing, capabilities.
+
+use super::bindings;
+
+/// `get_random_u32()`.
+pub(crate) fn random_u32() -> u32 {
+    // SAFETY: no preconditions; callable from any context.
+    unsafe { bindings::get_random_u32() }
+}
+
+/// Wall-clock seconds (`ktime_get_real_seconds`), as PF_KEY lifetimes use.
+pub(crate) fn real_seconds() -> u64 {
+    // SAFETY: no preconditions.
+    let s = unsafe { bindings::ktime_get_real_seconds() };
+    u64::try_from(s).unwrap_or(0)
+}
+
+/// `memzero_explicit`: a store the compiler may not elide.
+pub(crate) fn zeroize(buf: &mut [u8]) {
+    // SAFETY: `buf` is a valid, exclusive region of `buf.len()` bytes.
+    unsafe { bindings::rxfrm_memzero_explicit(buf.as_mut_ptr().cast(), buf.len()) }
+}
+
+/// `synchronize_rcu()`: waits for readers that may still see a removed entry.
+pub(crate) fn synchronize_rcu() {
+    // SAFETY: called from process context only (module exit, socket release).
+    unsafe { bindings::synchronize_rcu() }
+}
+
+/// The pointer every kernel object owned by this module names as `owner`.
+pub(crate) const fn this_module() -> *mut bindings::module {
+    // Only the address of the linker-provided object is taken; it is never
+    // read here.
+    core::ptr::addr_of!(bindings::__this_module) as *mut bindings::module
+}
+
+/// An errno constant from the bindings (positive) as a kernel `Error`.
+pub(crate) fn errno(e: u32) -> kernel::error::Error {
+    kernel::error::Error::from_errno(-(e as i32))
+}
+
+/// An errno constant from the bindings as a C return value (negative).
+pub(crate) fn neg(e: u32) -> kernel::ffi::c_int {
+    -(e as kernel::ffi::c_int)
+}

@@ -1,0 +1,41 @@
+#!/bin/bash
+# Runs inside the VM (as root): loads rxfrm, runs the command, then checks the
+# kernel log and kmemleak. Results go to files in the shared run directory,
+# which is more robust than virtme's console ports (no udevd here).
+#   guest-init.sh RUNDIR LOAD(0|1) CMD...
+run=$1; load=$2; shift 2
+root=$(cd "$(dirname "$0")/../.." && pwd)
+exec >"$run/out.log" 2>&1
+export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
+export RXFRM_ROOT="$root" RXFRM_KDIR="$(cat "$run/kdir")" RXFRM_RUN="$run"
+export RXFRM_SETKEY="$root/target/release/setkey"
+
+mount -t debugfs none /sys/kernel/debug 2>/dev/null
+# Objects leaked before the command (boot) are not ours to report.
+[ -w /sys/kernel/debug/kmemleak ] && echo clear > /sys/kernel/debug/kmemleak
+dmesg -c >/dev/null 2>&1
+
+rc=0
+if [ "$load" = 1 ]; then
+  insmod "$root/rxfrm.ko" || { echo "vm-run: insmod rxfrm.ko failed"; rc=1; }
+fi
+if [ $rc = 0 ]; then
+  "$@"
+  rc=$?
+fi
+
+# kmemleak wants two scans before it reports an object.
+if [ -w /sys/kernel/debug/kmemleak ]; then
+  echo scan > /sys/kernel/debug/kmemleak; sleep 1; echo scan > /sys/kernel/debug/kmemleak
+  leaks=$(cat /sys/kernel/debug/kmemleak)
+  if [ -n "$leaks" ]; then
+    echo "vm-run: kmemleak reports:"; echo "$leaks" | head -60; [ $rc = 0 ] && rc=1
+  fi
+fi
+dmesg > "$run/dmesg.log" 2>&1
+if grep -E 'BUG:|KASAN|WARNING:|lockdep|unreferenced object|Oops|panic|possible recursive locking|circular locking' "$run/dmesg.log" >"$run/bad.log"; then
+  echo "vm-run: kernel log shows a problem:"; cat "$run/bad.log"; head -80 "$run/dmesg.log"
+  [ $rc = 0 ] && rc=1
+fi
+echo $rc > "$run/rc"
+sync

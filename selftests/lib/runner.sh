@@ -1,0 +1,30 @@
+#!/bin/bash
+# kselftest-style runner, inside the VM: runs each test script, prints TAP.
+# A test passes with exit 0, is skipped with exit 4 (KSFT_SKIP), fails
+# otherwise — and also fails when the kernel log shows a problem during it.
+#   runner.sh TEST...
+bad='BUG:|KASAN|WARNING:|lockdep|unreferenced object|Oops|panic|circular locking|possible recursive locking'
+n=0
+echo "TAP version 13"
+echo "1..$#"
+for t in "$@"; do
+  n=$((n + 1))
+  name=$(basename "$t" .sh)
+  dmesg -c >/dev/null 2>&1
+  start=$(date +%s)
+  out=$(timeout "${RXFRM_TEST_TIMEOUT:-900}" bash "$t" 2>&1)
+  rc=$?
+  secs=$(( $(date +%s) - start ))
+  klog=$(dmesg -c 2>/dev/null | grep -E "$bad")
+  echo "$out" | sed 's/^/# /'
+  if [ -n "$klog" ]; then
+    echo "# kernel log during $name:"; echo "$klog" | sed 's/^/# /'
+    rc=1
+  fi
+  case $rc in
+    0) echo "ok $n $name # ${secs}s";;
+    4) echo "ok $n $name # SKIP";;
+    *) echo "not ok $n $name # exit $rc, ${secs}s";;
+  esac
+done
+exit 0

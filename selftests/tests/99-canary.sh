@@ -1,0 +1,4 @@
+# Deliberately fails: `selftests/run --canary` proves a failing test turns
+# the whole run red. Not in the default set.
+echo "canary: failing on purpose"
+exit 1
