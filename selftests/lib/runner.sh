@@ -9,10 +9,11 @@ echo "TAP version 13"
 echo "1..$#"
 for t in "$@"; do
   n=$((n + 1))
-  name=$(basename "$t" .sh)
+  name=$(basename "${t%.*}")
   dmesg -c >/dev/null 2>&1
   start=$(date +%s)
-  out=$(timeout "${RXFRM_TEST_TIMEOUT:-900}" bash "$t" 2>&1)
+  case "$t" in *.py) run=(python3 "$t");; *) run=(bash "$t");; esac
+  out=$(timeout "${RXFRM_TEST_TIMEOUT:-900}" "${run[@]}" 2>&1)
   rc=$?
   secs=$(( $(date +%s) - start ))
   klog=$(dmesg -c 2>/dev/null | grep -E "$bad")

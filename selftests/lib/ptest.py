@@ -1,0 +1,26 @@
+"""Helpers for the Python VM tests: assertions that say what failed, and the
+kselftest exit codes (0 pass, 4 skip, 1 fail)."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pfkey  # noqa: E402,F401
+
+checks = 0
+
+
+def check(cond, what):
+    global checks
+    checks += 1
+    if not cond:
+        print(f"FAIL: {what}")
+        sys.exit(1)
+
+
+def eq(got, want, what):
+    check(got == want, f"{what}: got {got!r}, want {want!r}")
+
+
+def done(summary):
+    print(f"{summary} ({checks} checks)")
+    sys.exit(0)
