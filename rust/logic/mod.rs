@@ -4,6 +4,7 @@
 pub mod addr;
 pub mod algs;
 pub mod dump_order;
+pub mod engine;
 pub mod hash;
 pub mod lifetime;
 pub mod pfkey;
