@@ -126,9 +126,9 @@ impl<T: Copy> OrderLog<T> {
         self.dead = 0;
     }
 
-    /// Keeps only the entries for which `keep` is true.
-    pub fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
-        self.entries.retain(|e| e.0 & DEAD == 0 && keep(&e.1));
+    /// Keeps only the entries for which `keep(seq, value)` is true.
+    pub fn retain(&mut self, mut keep: impl FnMut(u64, &T) -> bool) {
+        self.entries.retain(|e| e.0 & DEAD == 0 && keep(e.0, &e.1));
         self.dead = 0;
     }
 
@@ -225,7 +225,7 @@ mod tests {
         assert_eq!(log.iter().map(|e| e.1).collect::<StdVec<_>>(), [8, 9]);
         assert!(log.set(s[9], 42));
         assert!(!log.set(s[0], 42));
-        log.retain(|&v| v != 8);
+        log.retain(|_, &v| v != 8);
         assert_eq!(log.iter().map(|e| e.1).collect::<StdVec<_>>(), [42]);
         log.clear();
         assert!(log.is_empty());
