@@ -148,24 +148,33 @@ impl ReplayWindow {
         Ok(())
     }
 
+    /// Word index and mask of `seq`'s bit; `None` without a bitmap.
+    /// (`checked_rem`: a remainder panic path trips the kernel's objtool.)
+    fn slot(&self, seq: u64) -> Option<(usize, u64)> {
+        let pos = seq.checked_rem(self.cap())?;
+        Some(((pos / 64) as usize, 1u64 << (pos % 64)))
+    }
+
     fn bit(&self, seq: u64) -> bool {
-        let pos = seq % self.cap();
-        self.bits
-            .get((pos / 64) as usize)
-            .is_some_and(|w| w & (1u64 << (pos % 64)) != 0)
+        self.slot(seq)
+            .and_then(|(i, m)| self.bits.get(i).map(|w| w & m != 0))
+            .unwrap_or(false)
     }
 
     fn set_bit(&mut self, seq: u64) {
-        let pos = seq % self.cap();
-        if let Some(w) = self.bits.get_mut((pos / 64) as usize) {
-            *w |= 1u64 << (pos % 64);
+        if let Some((i, m)) = self.slot(seq) {
+            if let Some(w) = self.bits.get_mut(i) {
+                *w |= m;
+            }
         }
     }
 
     /// Clears the bits of `count` (< cap) numbers starting at `from`.
     fn clear_range(&mut self, from: u64, count: u64) {
         let cap = self.cap();
-        let mut pos = from % cap;
+        let Some(mut pos) = from.checked_rem(cap) else {
+            return;
+        };
         let mut left = count;
         while left > 0 {
             let bit = pos % 64;
@@ -180,7 +189,10 @@ impl ReplayWindow {
                 *w &= !mask;
             }
             left -= n;
-            pos = (pos + n) % cap;
+            pos += n;
+            if pos >= cap {
+                pos -= cap;
+            }
         }
     }
 

@@ -42,7 +42,7 @@ impl Sad {
         }
         let free = |spi: u32| spi != 0 && self.id_of(dst, spi, proto).is_none();
         let range = u64::from(max - min) + 1;
-        let pick = |r: u64| min + (r % range) as u32;
+        let pick = |r: u64| min + r.checked_rem(range).unwrap_or(0) as u32;
         for _ in 0..16 {
             let spi = pick(u64::from(random_u32()));
             if free(spi) {
