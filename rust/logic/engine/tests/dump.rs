@@ -45,7 +45,10 @@ fn start(h: &mut H, m: &[u8]) -> Dump {
 fn drain(h: &H, d: &mut Dump) -> StdVec<StdVec<u8>> {
     let mut out = Rec::default();
     while h.e.dump_next(d, &mut out).unwrap() {}
-    assert!(!h.e.dump_next(d, &mut out).unwrap(), "a finished dump stays finished");
+    assert!(
+        !h.e.dump_next(d, &mut out).unwrap(),
+        "a finished dump stays finished"
+    );
     assert!(out.msgs.iter().all(|(a, _)| *a == Audience::Sender));
     out.msgs.into_iter().map(|(_, b)| b).collect()
 }
@@ -68,7 +71,10 @@ fn seq_counts_down_to_zero_and_satype_filters() {
 
     let mut d = start(&mut h, &bare(SADB_DUMP, SADB_SATYPE_AH, 6));
     let msgs = drain(&h, &mut d);
-    let got: StdVec<(u8, u32)> = msgs.iter().map(|m| (dec(m).satype(), dec(m).seq())).collect();
+    let got: StdVec<(u8, u32)> = msgs
+        .iter()
+        .map(|m| (dec(m).satype(), dec(m).seq()))
+        .collect();
     assert_eq!(got, [(2, 2), (2, 1), (2, 0)]);
     h.refused(&bare(SADB_DUMP, SADB_SATYPE_RSVP, 7), Errno::EINVAL);
 }
@@ -92,7 +98,10 @@ fn address_filter_selects_by_prefix() {
     let mut d = start(&mut h, &m);
     let msgs = drain(&h, &mut d);
     // Sources 10.0.1.0/24 are i in 256..512; two thirds of them ESP.
-    let want: StdVec<u32> = (256..512).filter(|i| i % 3 != 2).map(|i| 0x1000 + i).collect();
+    let want: StdVec<u32> = (256..512)
+        .filter(|i| i % 3 != 2)
+        .map(|i| 0x1000 + i)
+        .collect();
     let spis: StdVec<u32> = msgs.iter().map(|m| dec(m).sa().unwrap().spi).collect();
     assert_eq!(spis, want);
     assert_eq!(dec(msgs.last().unwrap()).seq(), 0);
@@ -124,7 +133,10 @@ fn empty_tables_busy_sockets_and_vanished_entries() {
     let msgs = drain(&h, &mut d);
     assert_eq!(msgs.len(), 1);
     let p = dec(&msgs[0]);
-    assert_eq!((p.msg_type(), p.errno(), p.seq(), p.len_words()), (SADB_DUMP, 2, 0, 2));
+    assert_eq!(
+        (p.msg_type(), p.errno(), p.seq(), p.len_words()),
+        (SADB_DUMP, 2, 0, 2)
+    );
 }
 
 #[test]
@@ -213,7 +225,11 @@ fn dump_of_100k_sas_with_deletes_interleaved() {
     assert_eq!(last_seq, 0, "the last message has seq 0");
     assert!(seen.iter().all(|&spi| spi < 0x1000 + N));
     for s in h.e.sad.iter().filter(|s| s.spi() < 0x1000 + N) {
-        assert!(seen.contains(&s.spi()), "SA {:#x} was never dumped", s.spi());
+        assert!(
+            seen.contains(&s.spi()),
+            "SA {:#x} was never dumped",
+            s.spi()
+        );
     }
     // Only a message already held back when its SA went can be seen after
     // the delete: at most one per chunk; the other unreached deleted SAs

@@ -262,7 +262,10 @@ impl H {
     fn refused_probe(&mut self, m: &[u8], e: Errno, probe: &dyn AlgProbe) {
         let before = self.snapshot();
         assert_eq!(self.send_probe(m, probe), Err(Rejected::Message(e)));
-        assert!(self.out.replies().is_empty(), "a refused message has no reply");
+        assert!(
+            self.out.replies().is_empty(),
+            "a refused message has no reply"
+        );
         assert_eq!(self.snapshot(), before, "a refused message changed state");
     }
 

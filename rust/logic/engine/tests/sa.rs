@@ -24,7 +24,10 @@ fn getspi_then_update_matures_the_larval_sa() {
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].0, Audience::Sender);
     let p = dec(&r[0].1);
-    assert_eq!((p.msg_type(), p.satype(), p.seq(), p.pid()), (SADB_GETSPI, 3, 77, PID));
+    assert_eq!(
+        (p.msg_type(), p.satype(), p.seq(), p.pid()),
+        (SADB_GETSPI, 3, 77, PID)
+    );
     let sa = p.sa().unwrap();
     assert_eq!((sa.spi, sa.state), (0x1000, SADB_SASTATE_LARVAL));
     assert_eq!(p.address_src().unwrap().addr, A);
@@ -58,7 +61,10 @@ fn update_of_a_mature_sa_changes_lifetimes_only() {
     });
     h.ok(&m);
     let sa = h.e.sad.lookup(&B, 0x300, IpsecProto::Esp).unwrap();
-    assert_eq!((sa.lifetime_hard.addtime, sa.lifetime_soft.addtime), (600, 500));
+    assert_eq!(
+        (sa.lifetime_hard.addtime, sa.lifetime_soft.addtime),
+        (600, 500)
+    );
     // NAT-T may not appear on an SA that had none (xfrm_state_update).
     let natt = esp_msg_with(SADB_UPDATE, 3, 0x300, A, B, |w| w.nat_t_type(2));
     h.refused(&natt, Errno::EINVAL);
@@ -72,7 +78,10 @@ fn add_notifies_everyone_without_keys_and_get_has_them() {
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].0, Audience::All);
     let n = dec(&r[0].1);
-    assert_eq!((n.msg_type(), n.satype(), n.seq(), n.pid()), (SADB_ADD, 3, 5, PID));
+    assert_eq!(
+        (n.msg_type(), n.satype(), n.seq(), n.pid()),
+        (SADB_ADD, 3, 5, PID)
+    );
     assert_eq!(
         ext_types(&r[0].1),
         [
@@ -155,7 +164,12 @@ fn state_limit_gives_enobufs() {
     h.refused(&esp_msg(SADB_ADD, 3, 0x101, A, B), Errno::ENOBUFS);
     h.refused(&getspi(4, 0x300, 0x3ff), Errno::ENOBUFS);
     // Maturing the larval SA does not grow the SAD.
-    let spi = h.e.sad.iter().find(|s| s.state() == SaState::Larval).unwrap().spi();
+    let spi =
+        h.e.sad
+            .iter()
+            .find(|s| s.state() == SaState::Larval)
+            .unwrap()
+            .spi();
     h.ok(&esp_msg(SADB_UPDATE, 2, spi, A, B));
     assert_eq!(h.e.sad.len(), 2);
 }
@@ -165,7 +179,13 @@ fn delete_notifies_everyone_and_then_esrch() {
     let mut h = H::new();
     h.ok(&esp_msg(SADB_ADD, 1, 0x500, A, B));
     // The source address plays no part in the lookup, as in af_key.
-    let r = h.ok(&sa_ref(SADB_DELETE, SADB_SATYPE_ESP, 0x500, v4(1, 2, 3, 4), B));
+    let r = h.ok(&sa_ref(
+        SADB_DELETE,
+        SADB_SATYPE_ESP,
+        0x500,
+        v4(1, 2, 3, 4),
+        B,
+    ));
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].0, Audience::All);
     let p = dec(&r[0].1);
@@ -173,7 +193,10 @@ fn delete_notifies_everyone_and_then_esrch() {
     assert_eq!(p.sa().unwrap().spi, 0x500);
     assert!(p.key_encrypt().is_none());
     assert!(h.e.sad.is_empty());
-    h.refused(&sa_ref(SADB_DELETE, SADB_SATYPE_ESP, 0x500, A, B), Errno::ESRCH);
+    h.refused(
+        &sa_ref(SADB_DELETE, SADB_SATYPE_ESP, 0x500, A, B),
+        Errno::ESRCH,
+    );
 }
 
 #[test]
@@ -196,7 +219,10 @@ fn flush_by_type_echoes_and_broadcasts() {
     assert_eq!(r[1].0, Audience::All);
     for (_, b) in &r {
         let p = dec(b);
-        assert_eq!((p.msg_type(), p.satype(), p.seq(), p.pid()), (SADB_FLUSH, 3, 9, PID));
+        assert_eq!(
+            (p.msg_type(), p.satype(), p.seq(), p.pid()),
+            (SADB_FLUSH, 3, 9, PID)
+        );
         assert_eq!(p.len_words(), 2);
     }
     assert_eq!(h.e.sad.len(), 1);
@@ -224,7 +250,10 @@ fn register_lists_only_probed_algorithms() {
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].0, Audience::Registered(SADB_SATYPE_ESP));
     let p = dec(&r[0].1);
-    assert_eq!((p.msg_type(), p.satype(), p.seq(), p.pid()), (SADB_REGISTER, 3, 3, PID));
+    assert_eq!(
+        (p.msg_type(), p.satype(), p.seq(), p.pid()),
+        (SADB_REGISTER, 3, 3, PID)
+    );
     let auth = ids(p.supported_auth());
     let enc = ids(p.supported_encrypt());
     assert!(auth.contains(&SADB_AALG_SHA1HMAC) && !auth.contains(&SADB_AALG_MD5HMAC));
@@ -233,7 +262,12 @@ fn register_lists_only_probed_algorithms() {
     assert!(enc.contains(&SADB_EALG_3DESCBC) && !enc.contains(&SADB_EALG_DESCBC));
     assert!(!enc.contains(&SADB_X_EALG_AES_GCM_ICV16));
     assert!(enc.contains(&SADB_X_EALG_AES_CCM_ICV16));
-    let aes = p.supported_encrypt().unwrap().algs().find(|a| a.id == 12).unwrap();
+    let aes = p
+        .supported_encrypt()
+        .unwrap()
+        .algs()
+        .find(|a| a.id == 12)
+        .unwrap();
     assert_eq!((aes.ivlen, aes.min_bits, aes.max_bits), (8, 128, 256));
     assert_eq!(h.sock.registered, 1 << SADB_SATYPE_ESP);
 
@@ -330,7 +364,10 @@ fn header_errors_and_unhandled_types() {
     assert_eq!(out.msgs.len(), 1);
     assert_eq!(out.msgs[0].0, Audience::Sender);
     let p = dec(&out.msgs[0].1);
-    assert_eq!((p.msg_type(), p.errno(), p.seq(), p.pid()), (SADB_ADD, 17, 1, PID));
+    assert_eq!(
+        (p.msg_type(), p.errno(), p.seq(), p.pid()),
+        (SADB_ADD, 17, 1, PID)
+    );
     assert_eq!(p.len_words(), 2);
 }
 
@@ -352,5 +389,8 @@ fn nat_t_and_proxy_are_stored_and_returned() {
     assert_eq!((p.nat_t_sport(), p.nat_t_dport()), (Some(4500), Some(4501)));
     assert_eq!(p.nat_t_oa().unwrap().addr, oa);
     let px = p.address_proxy().unwrap();
-    assert_eq!((px.addr, px.prefixlen, px.proto, px.port), (v4(10, 9, 0, 0), 16, 6, 80));
+    assert_eq!(
+        (px.addr, px.prefixlen, px.proto, px.port),
+        (v4(10, 9, 0, 0), 16, 6, 80)
+    );
 }

@@ -46,9 +46,15 @@ fn spdadd_notifies_and_spdget_returns_it() {
     assert_eq!(r[0].0, Audience::All);
     let added = r[0].1.clone();
     let p = dec(&added);
-    assert_eq!((p.msg_type(), p.satype(), p.seq(), p.pid()), (SADB_X_SPDADD, 0, 11, PID));
+    assert_eq!(
+        (p.msg_type(), p.satype(), p.seq(), p.pid()),
+        (SADB_X_SPDADD, 0, 11, PID)
+    );
     let x = p.policy().unwrap();
-    assert_eq!((x.policy_type, x.dir, x.priority), (IPSEC_POLICY_IPSEC, 2, 7));
+    assert_eq!(
+        (x.policy_type, x.dir, x.priority),
+        (IPSEC_POLICY_IPSEC, 2, 7)
+    );
     assert_eq!(x.id & 7, 1, "outbound lives in the id's low bits");
     let rq: StdVec<_> = x.requests().collect();
     assert_eq!(rq, [tunnel(IPPROTO_ESP, IPSEC_LEVEL_REQUIRE, GW1, GW2)]);
@@ -82,18 +88,36 @@ fn spdadd_notifies_and_spdget_returns_it() {
 #[test]
 fn spdupdate_replaces_in_place_and_setidx_adds() {
     let mut h = H::new();
-    h.ok(&tunnel_policy(SADB_X_SPDADD, IPSEC_DIR_OUTBOUND, 1, |_| Ok(())));
-    let first = h.e.spd.dump_next(&mut h.e.spd.dump_cursor()).unwrap().index();
-    let r = h.ok(&tunnel_policy(SADB_X_SPDUPDATE, IPSEC_DIR_OUTBOUND, 9, |_| Ok(())));
+    h.ok(&tunnel_policy(SADB_X_SPDADD, IPSEC_DIR_OUTBOUND, 1, |_| {
+        Ok(())
+    }));
+    let first =
+        h.e.spd
+            .dump_next(&mut h.e.spd.dump_cursor())
+            .unwrap()
+            .index();
+    let r = h.ok(&tunnel_policy(
+        SADB_X_SPDUPDATE,
+        IPSEC_DIR_OUTBOUND,
+        9,
+        |_| Ok(()),
+    ));
     let p = dec(&r[0].1);
     assert_eq!(p.msg_type(), SADB_X_SPDUPDATE);
     assert_eq!(p.policy().unwrap().id, first);
     assert_eq!(h.e.spd.len(), 1);
     assert_eq!(h.e.spd.get(first).unwrap().priority, 9);
     // SPDUPDATE of a new selector adds; SPDSETIDX is reported as SPDADD.
-    let r = h.ok(&tunnel_policy(SADB_X_SPDUPDATE, IPSEC_DIR_INBOUND, 0, |_| Ok(())));
+    let r = h.ok(&tunnel_policy(
+        SADB_X_SPDUPDATE,
+        IPSEC_DIR_INBOUND,
+        0,
+        |_| Ok(()),
+    ));
     assert_eq!(dec(&r[0].1).policy().unwrap().dir, IPSEC_DIR_INBOUND);
-    let r = h.ok(&tunnel_policy(SADB_X_SPDSETIDX, IPSEC_DIR_FWD, 0, |_| Ok(())));
+    let r = h.ok(&tunnel_policy(SADB_X_SPDSETIDX, IPSEC_DIR_FWD, 0, |_| {
+        Ok(())
+    }));
     assert_eq!(dec(&r[0].1).msg_type(), SADB_X_SPDADD);
     assert_eq!(h.e.spd.len(), 3);
 }
@@ -101,8 +125,12 @@ fn spdupdate_replaces_in_place_and_setidx_adds() {
 #[test]
 fn spddelete_by_selector_and_by_index() {
     let mut h = H::new();
-    h.ok(&tunnel_policy(SADB_X_SPDADD, IPSEC_DIR_OUTBOUND, 0, |_| Ok(())));
-    h.ok(&tunnel_policy(SADB_X_SPDADD, IPSEC_DIR_INBOUND, 0, |_| Ok(())));
+    h.ok(&tunnel_policy(SADB_X_SPDADD, IPSEC_DIR_OUTBOUND, 0, |_| {
+        Ok(())
+    }));
+    h.ok(&tunnel_policy(SADB_X_SPDADD, IPSEC_DIR_INBOUND, 0, |_| {
+        Ok(())
+    }));
     // Same selector, other direction: not there.
     h.refused(
         &tunnel_policy(SADB_X_SPDDELETE, IPSEC_DIR_FWD, 0, |_| Ok(())),
@@ -118,7 +146,12 @@ fn spddelete_by_selector_and_by_index() {
         |_| Ok(()),
     );
     h.refused(&other, Errno::ENOENT);
-    let r = h.ok(&tunnel_policy(SADB_X_SPDDELETE, IPSEC_DIR_OUTBOUND, 0, |_| Ok(())));
+    let r = h.ok(&tunnel_policy(
+        SADB_X_SPDDELETE,
+        IPSEC_DIR_OUTBOUND,
+        0,
+        |_| Ok(()),
+    ));
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].0, Audience::All);
     let p = dec(&r[0].1);
@@ -126,7 +159,11 @@ fn spddelete_by_selector_and_by_index() {
     assert_eq!(p.policy().unwrap().dir, IPSEC_DIR_OUTBOUND);
     assert_eq!(h.e.spd.len(), 1);
 
-    let inbound = h.e.spd.dump_next(&mut h.e.spd.dump_cursor()).unwrap().index();
+    let inbound =
+        h.e.spd
+            .dump_next(&mut h.e.spd.dump_cursor())
+            .unwrap()
+            .index();
     let r = h.ok(&id_msg(SADB_X_SPDDELETE2, inbound));
     assert_eq!(r[0].0, Audience::All);
     assert_eq!(dec(&r[0].1).msg_type(), SADB_X_SPDDELETE2);
@@ -140,14 +177,21 @@ fn spdflush_echoes_and_broadcasts() {
     let mut h = H::new();
     let r = h.ok(&bare(SADB_X_SPDFLUSH, 0, 3));
     assert_eq!(r.len(), 1, "empty SPD: the echo only");
-    h.ok(&tunnel_policy(SADB_X_SPDADD, IPSEC_DIR_OUTBOUND, 0, |_| Ok(())));
-    h.ok(&tunnel_policy(SADB_X_SPDADD, IPSEC_DIR_INBOUND, 0, |_| Ok(())));
+    h.ok(&tunnel_policy(SADB_X_SPDADD, IPSEC_DIR_OUTBOUND, 0, |_| {
+        Ok(())
+    }));
+    h.ok(&tunnel_policy(SADB_X_SPDADD, IPSEC_DIR_INBOUND, 0, |_| {
+        Ok(())
+    }));
     let r = h.ok(&bare(SADB_X_SPDFLUSH, 0, 4));
     assert_eq!(r.len(), 2);
     assert_eq!((r[0].0, r[1].0), (Audience::Sender, Audience::All));
     for (_, b) in &r {
         let p = dec(b);
-        assert_eq!((p.msg_type(), p.seq(), p.pid(), p.len_words()), (SADB_X_SPDFLUSH, 4, PID, 2));
+        assert_eq!(
+            (p.msg_type(), p.seq(), p.pid(), p.len_words()),
+            (SADB_X_SPDFLUSH, 4, PID, 2)
+        );
     }
     assert!(h.e.spd.is_empty());
 }
@@ -180,7 +224,13 @@ fn templates_levels_and_unique_reqids() {
     let got: StdVec<(u8, u32)> = x.requests().map(|r| (r.level, r.reqid)).collect();
     assert_eq!(
         got,
-        [(1, 0), (3, 5), (3, 0x4000), (3, 0x4001), (IPSEC_LEVEL_REQUIRE, 0)]
+        [
+            (1, 0),
+            (3, 5),
+            (3, 0x4000),
+            (3, 0x4001),
+            (IPSEC_LEVEL_REQUIRE, 0)
+        ]
     );
     let t = &h.e.spd.get(x.id).unwrap().templates;
     assert_eq!(t[0].proto, IpsecProto::IpComp);
@@ -196,7 +246,16 @@ fn templates_levels_and_unique_reqids() {
         |_| Ok(()),
     );
     let r = h.ok(&m);
-    assert_eq!(dec(&r[0].1).policy().unwrap().requests().next().unwrap().reqid, 0x4002);
+    assert_eq!(
+        dec(&r[0].1)
+            .policy()
+            .unwrap()
+            .requests()
+            .next()
+            .unwrap()
+            .reqid,
+        0x4002
+    );
 
     // Seven templates: ELOOP; MIPv6 routing templates: rxfrm has none.
     let seven = [transport(IPPROTO_ESP, IPSEC_LEVEL_REQUIRE); 7];
@@ -247,7 +306,11 @@ fn discard_none_and_empty_ipsec_policies() {
         let r = h.ok(&m);
         let x = dec(&r[0].1).policy().unwrap();
         // An IPsec policy without templates reads back as "none", as Linux.
-        let want = if t == IPSEC_POLICY_DISCARD { t } else { IPSEC_POLICY_NONE };
+        let want = if t == IPSEC_POLICY_DISCARD {
+            t
+        } else {
+            IPSEC_POLICY_NONE
+        };
         assert_eq!(x.policy_type, want);
         let action = h.e.spd.get(x.id).unwrap().action;
         assert_eq!(action == Action::Discard, t == IPSEC_POLICY_DISCARD);
@@ -266,8 +329,12 @@ fn discard_none_and_empty_ipsec_policies() {
 #[test]
 fn policy_limit_gives_enobufs() {
     let mut h = H::with_limits(10, 2);
-    h.ok(&tunnel_policy(SADB_X_SPDADD, IPSEC_DIR_OUTBOUND, 0, |_| Ok(())));
-    h.ok(&tunnel_policy(SADB_X_SPDADD, IPSEC_DIR_INBOUND, 0, |_| Ok(())));
+    h.ok(&tunnel_policy(SADB_X_SPDADD, IPSEC_DIR_OUTBOUND, 0, |_| {
+        Ok(())
+    }));
+    h.ok(&tunnel_policy(SADB_X_SPDADD, IPSEC_DIR_INBOUND, 0, |_| {
+        Ok(())
+    }));
     h.refused(
         &tunnel_policy(SADB_X_SPDADD, IPSEC_DIR_FWD, 0, |_| Ok(())),
         Errno::ENOBUFS,
@@ -281,6 +348,11 @@ fn policy_limit_gives_enobufs() {
         &tunnel_policy(SADB_X_SPDADD, IPSEC_DIR_INBOUND, 0, |_| Ok(())),
         Errno::EEXIST,
     );
-    h.ok(&tunnel_policy(SADB_X_SPDUPDATE, IPSEC_DIR_INBOUND, 3, |_| Ok(())));
+    h.ok(&tunnel_policy(
+        SADB_X_SPDUPDATE,
+        IPSEC_DIR_INBOUND,
+        3,
+        |_| Ok(()),
+    ));
     assert_eq!(h.e.spd.len(), 2);
 }

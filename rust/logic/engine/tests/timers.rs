@@ -29,7 +29,10 @@ fn assert_expire(msgs: &[(Audience, StdVec<u8>)], spi: u32, hard: bool) {
     assert_eq!(msgs.len(), 1);
     assert_eq!(msgs[0].0, Audience::Registered(SADB_SATYPE_ESP));
     let p = dec(&msgs[0].1);
-    assert_eq!((p.msg_type(), p.satype(), p.seq(), p.pid()), (SADB_EXPIRE, 3, 0, 0));
+    assert_eq!(
+        (p.msg_type(), p.satype(), p.seq(), p.pid()),
+        (SADB_EXPIRE, 3, 0, 0)
+    );
     let sa = p.sa().unwrap();
     assert_eq!(sa.spi, spi);
     let state = if hard {
@@ -49,7 +52,11 @@ fn sa_lifetimes_expire_soft_once_then_hard() {
     let mut h = H::new();
     h.ok(&bare(SADB_REGISTER, SADB_SATYPE_ESP, 1));
     let t = h.now;
-    h.ok(&with_lifetimes(0x10, lifetime(0, 20, 0), lifetime(0, 10, 0)));
+    h.ok(&with_lifetimes(
+        0x10,
+        lifetime(0, 20, 0),
+        lifetime(0, 10, 0),
+    ));
     assert_eq!(tick(&mut h, t + 9).0, 0);
     let (n, m) = tick(&mut h, t + 10);
     assert_eq!(n, 1);
@@ -62,17 +69,37 @@ fn sa_lifetimes_expire_soft_once_then_hard() {
     assert_eq!(tick(&mut h, t + 30).0, 0);
 
     // Bytes.
-    h.ok(&with_lifetimes(0x11, lifetime(2000, 0, 0), lifetime(1000, 0, 0)));
+    h.ok(&with_lifetimes(
+        0x11,
+        lifetime(2000, 0, 0),
+        lifetime(1000, 0, 0),
+    ));
     assert_eq!(tick(&mut h, t + 40).0, 0);
-    h.e.sad.lookup_mut(&B, 0x11, IpsecProto::Esp).unwrap().current.bytes = 1500;
+    h.e.sad
+        .lookup_mut(&B, 0x11, IpsecProto::Esp)
+        .unwrap()
+        .current
+        .bytes = 1500;
     assert_expire(&tick(&mut h, t + 41).1, 0x11, false);
-    h.e.sad.lookup_mut(&B, 0x11, IpsecProto::Esp).unwrap().current.bytes = 2000;
+    h.e.sad
+        .lookup_mut(&B, 0x11, IpsecProto::Esp)
+        .unwrap()
+        .current
+        .bytes = 2000;
     assert_expire(&tick(&mut h, t + 42).1, 0x11, true);
 
     // Use time counts from first use; UPDATE re-arms the soft limit.
     h.ok(&with_lifetimes(0x12, lifetime(0, 0, 8), lifetime(0, 0, 5)));
-    assert_eq!(tick(&mut h, t + 1000).0, 0, "never used: no use-time expiry");
-    h.e.sad.lookup_mut(&B, 0x12, IpsecProto::Esp).unwrap().current.usetime = t + 1000;
+    assert_eq!(
+        tick(&mut h, t + 1000).0,
+        0,
+        "never used: no use-time expiry"
+    );
+    h.e.sad
+        .lookup_mut(&B, 0x12, IpsecProto::Esp)
+        .unwrap()
+        .current
+        .usetime = t + 1000;
     assert_expire(&tick(&mut h, t + 1005).1, 0x12, false);
     let upd = esp_msg_with(SADB_UPDATE, 2, 0x12, A, B, |w| {
         w.lifetime(SADB_EXT_LIFETIME_HARD, &lifetime(0, 0, 20))?;
@@ -157,7 +184,8 @@ fn acquire_then_getspi_then_update() {
     let probe = Probe(&["cbc(des)", "hmac(md5)", "rfc4309(ccm(aes))"]);
     let flow = FlowKey::new(A, B, 6, 1234, 80);
     let mut out = Rec::default();
-    h.e.acquire(index, 0, &flow, h.now, &probe, &mut out).unwrap();
+    h.e.acquire(index, 0, &flow, h.now, &probe, &mut out)
+        .unwrap();
     assert_eq!(out.msgs.len(), 1);
     assert_eq!(out.msgs[0].0, Audience::Registered(SADB_SATYPE_ESP));
     let p = dec(&out.msgs[0].1);
@@ -178,14 +206,24 @@ fn acquire_then_getspi_then_update() {
     assert!(combs.iter().all(|c| c.encrypt != SADB_X_EALG_AES_CCM_ICV16));
     // AEADs stand alone.
     assert!(combs.iter().any(|c| (c.encrypt, c.auth) == (20, 0)));
-    let c = combs.iter().find(|c| c.encrypt == 12 && c.auth == 3).unwrap();
-    assert_eq!((c.encrypt_minbits, c.encrypt_maxbits, c.auth_minbits), (128, 256, 160));
-    assert_eq!((c.hard_addtime, c.soft_addtime, c.hard_usetime), (86400, 72000, 28800));
+    let c = combs
+        .iter()
+        .find(|c| c.encrypt == 12 && c.auth == 3)
+        .unwrap();
+    assert_eq!(
+        (c.encrypt_minbits, c.encrypt_maxbits, c.auth_minbits),
+        (128, 256, 160)
+    );
+    assert_eq!(
+        (c.hard_addtime, c.soft_addtime, c.hard_usetime),
+        (86400, 72000, 28800)
+    );
     assert_eq!(h.e.sad.len(), 1);
 
     // Still pending: no second ACQUIRE, no second larval SA.
     out.msgs.clear();
-    h.e.acquire(index, 0, &flow, h.now, &probe, &mut out).unwrap();
+    h.e.acquire(index, 0, &flow, h.now, &probe, &mut out)
+        .unwrap();
     assert!(out.msgs.is_empty());
     assert_eq!(h.e.sad.len(), 1);
 
@@ -198,13 +236,21 @@ fn acquire_then_getspi_then_update() {
     let spi = dec(&r[0].1).sa().unwrap().spi;
     assert!((0x100..=0x0fff_ffff).contains(&spi));
     assert_eq!(h.e.sad.len(), 1, "GETSPI took the ACQUIRE's larval SA");
-    match h.e.sad.find_output(&A, &B, IpsecProto::Esp, Mode::Transport, 0) {
+    match h
+        .e
+        .sad
+        .find_output(&A, &B, IpsecProto::Esp, Mode::Transport, 0)
+    {
         OutputSa::Acquiring(l) => assert_eq!(l.spi(), spi),
         o => panic!("{o:?}"),
     }
     h.ok(&esp_msg(SADB_UPDATE, seq, spi, A, B));
     assert_eq!(h.e.sad.len(), 1);
-    match h.e.sad.find_output(&A, &B, IpsecProto::Esp, Mode::Transport, 0) {
+    match h
+        .e
+        .sad
+        .find_output(&A, &B, IpsecProto::Esp, Mode::Transport, 0)
+    {
         OutputSa::Valid(sa) => assert_eq!(sa.spi(), spi),
         o => panic!("{o:?}"),
     }
@@ -226,7 +272,8 @@ fn acquire_addresses_proposals_and_limit() {
     let tun = out_policy(&mut h, tunnel(IPPROTO_AH, IPSEC_LEVEL_REQUIRE, gw.0, gw.1));
     let flow = FlowKey::new(A, B, 17, 53, 53);
     let mut out = Rec::default();
-    h.e.acquire(tun, 0, &flow, h.now, &ALL_ALGS, &mut out).unwrap();
+    h.e.acquire(tun, 0, &flow, h.now, &ALL_ALGS, &mut out)
+        .unwrap();
     let p = dec(&out.msgs[0].1);
     assert_eq!(p.satype(), SADB_SATYPE_AH);
     assert_eq!(p.address_src().unwrap().addr, gw.0, "tunnel endpoints");
@@ -259,7 +306,8 @@ fn acquire_addresses_proposals_and_limit() {
     assert_eq!(h.e.sad.len(), 1);
     // IPComp: no proposal at all (af_key).
     h.e.limits.max_states = 2;
-    h.e.acquire(comp, 0, &back, h.now, &ALL_ALGS, &mut out).unwrap();
+    h.e.acquire(comp, 0, &back, h.now, &ALL_ALGS, &mut out)
+        .unwrap();
     let p = dec(&out.msgs[0].1);
     assert_eq!(p.satype(), SADB_X_SATYPE_IPCOMP);
     assert!(p.proposal().is_none());
