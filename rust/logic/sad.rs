@@ -241,14 +241,19 @@ impl Sad {
     }
 
     /// Inserts `sa` into every index; on failure nothing changed.
-    fn link(&mut self, mut sa: Sa) -> Result<u64, AllocError> {
+    fn link(&mut self, sa: Sa) -> Result<u64, AllocError> {
+        self.link_with(sa, None)
+    }
+
+    /// `link`, taking a new tuple group from `spare` if one is needed.
+    fn link_with(&mut self, mut sa: Sa, spare: Option<Vec<u64>>) -> Result<u64, AllocError> {
         self.reserve_link(&sa)?;
         let tk = tuple_key(&sa.ident);
         // A new group is the last allocation; nothing is touched before it.
-        let fresh = if self.by_tuple.contains_key(&tk) {
-            None
-        } else {
-            Some(Vec::with_capacity(1)?)
+        let fresh = match (self.by_tuple.contains_key(&tk), spare) {
+            (true, _) => None,
+            (false, Some(group)) => Some(group),
+            (false, None) => Some(Vec::with_capacity(1)?),
         };
         // Everything below was reserved and cannot fail.
         let id = self.order.push(())?;
@@ -365,9 +370,11 @@ impl Sad {
         match old_state {
             SaState::Larval => {
                 Self::prepare(&mut sa, now)?;
+                // Allocate all first: unlinking may free the tuple's group.
                 self.reserve_link(&sa)?;
+                let spare = Vec::with_capacity(1)?;
                 self.unlink(old_id);
-                Ok(self.link(sa)?)
+                Ok(self.link_with(sa, Some(spare))?)
             }
             SaState::Dead => Err(SadError::Invalid),
             SaState::Mature | SaState::Dying => {
