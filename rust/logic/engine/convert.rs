@@ -200,6 +200,8 @@ pub(super) struct SaParts {
     pub(super) hard: bool,
     /// Soft lifetime.
     pub(super) soft: bool,
+    /// Report the SA as dead (a hard EXPIRE: it is being removed).
+    pub(super) dead: bool,
 }
 
 impl SaParts {
@@ -208,12 +210,14 @@ impl SaParts {
         keys: true,
         hard: true,
         soft: true,
+        dead: false,
     };
     /// Broadcasts: no key material (RFC 2367 §3.1.3/3.1.4).
     pub(super) const NO_KEYS: SaParts = SaParts {
         keys: false,
         hard: true,
         soft: true,
+        dead: false,
     };
 }
 
@@ -244,7 +248,11 @@ pub(super) fn write_sa(
     w.sa(&SaRepr {
         spi: id.spi,
         replay: u8::try_from(sa.replay_window).unwrap_or(u8::MAX),
-        state: sa.state() as u8,
+        state: if parts.dead {
+            SADB_SASTATE_DEAD
+        } else {
+            sa.state() as u8
+        },
         auth: sa.auth_alg,
         encrypt,
         flags: sa.flags,

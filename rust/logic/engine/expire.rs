@@ -26,28 +26,7 @@ impl Engine {
         // On allocation failure the SAs not yet polled fire next tick.
         let _ = self.sad.expire_check(now, &mut sas);
         for &(id, e) in sas.iter() {
-            let hard = e == Expiry::Hard;
-            if let Some(sa) = self.sad.get(id) {
-                let hdr = MsgHeader {
-                    msg_type: SADB_EXPIRE,
-                    satype: sa.proto().satype(),
-                    ..MsgHeader::default()
-                };
-                let parts = SaParts {
-                    keys: false,
-                    hard,
-                    soft: !hard,
-                };
-                // A full queue loses the event for that socket only.
-                let _ = out.send(
-                    Audience::Registered(hdr.satype),
-                    &mut |w: &mut MsgWriter<'_>| write_sa(w, &hdr, sa, parts),
-                );
-                fired += 1;
-            }
-            if hard {
-                self.sad.delete_id(id);
-            }
+            fired += usize::from(self.expire_sa(id, e, out));
         }
         let mut pols: Vec<(u32, Expiry)> = Vec::new();
         let _ = self.spd.expire_check(now, &mut pols);
@@ -70,6 +49,38 @@ impl Engine {
             }
         }
         fired
+    }
+
+    /// SADB_EXPIRE for SA `id` whose limit was crossed (by `tick`, or by
+    /// the datapath when `Sa::charge` says so), to the sockets registered
+    /// for its type: soft carries the soft lifetime, hard the hard one,
+    /// neither any key. A hard expiry then removes the SA. Returns whether
+    /// the SA existed.
+    pub fn expire_sa(&mut self, id: u64, expiry: Expiry, out: &mut dyn Outbox) -> bool {
+        let hard = expiry == Expiry::Hard;
+        let Some(sa) = self.sad.get(id) else {
+            return false;
+        };
+        let hdr = MsgHeader {
+            msg_type: SADB_EXPIRE,
+            satype: sa.proto().satype(),
+            ..MsgHeader::default()
+        };
+        let parts = SaParts {
+            keys: false,
+            hard,
+            soft: !hard,
+            dead: hard,
+        };
+        // A full queue loses the event for that socket only.
+        let _ = out.send(
+            Audience::Registered(hdr.satype),
+            &mut |w: &mut MsgWriter<'_>| write_sa(w, &hdr, sa, parts),
+        );
+        if hard {
+            self.sad.delete_id(id);
+        }
+        true
     }
 
     /// Kernel-originated ACQUIRE for template `template` of policy

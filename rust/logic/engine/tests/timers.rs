@@ -313,3 +313,33 @@ fn acquire_addresses_proposals_and_limit() {
     assert!(p.proposal().is_none());
     assert_eq!(p.address_src().unwrap().addr, B);
 }
+
+#[test]
+fn datapath_expiry_is_reported_once() {
+    use crate::logic::lifetime::Expiry;
+    use crate::logic::sad::Charge;
+    let mut h = H::new();
+    let t = h.now;
+    h.ok(&with_lifetimes(
+        0x20,
+        lifetime(1000, 0, 0),
+        lifetime(100, 0, 0),
+    ));
+    let sa = h.e.sad.lookup_mut(&B, 0x20, IpsecProto::Esp).unwrap();
+    assert_eq!(sa.charge(150, t + 1), Charge::Ok);
+    assert_eq!(sa.charge(150, t + 1), Charge::SoftExpired);
+    let id = sa.id();
+    let mut out = Rec::default();
+    assert!(h.e.expire_sa(id, Expiry::Soft, &mut out));
+    assert_expire(&out.msgs, 0x20, false);
+    assert_eq!(
+        tick(&mut h, t + 2).0,
+        0,
+        "the datapath's soft expiry is not repeated"
+    );
+    out.msgs.clear();
+    assert!(h.e.expire_sa(id, Expiry::Hard, &mut out));
+    assert_expire(&out.msgs, 0x20, true);
+    assert!(h.e.sad.is_empty());
+    assert!(!h.e.expire_sa(id, Expiry::Hard, &mut out));
+}
