@@ -46,6 +46,21 @@ impl Engine {
         now: u64,
         out: &mut dyn Outbox,
     ) -> Result<(), Errno> {
+        // A refused message hands out no reqid either.
+        let saved = self.reqid_next;
+        let res = self.spdadd_inner(p, now, out);
+        if res.is_err() {
+            self.reqid_next = saved;
+        }
+        res
+    }
+
+    fn spdadd_inner(
+        &mut self,
+        p: &Parsed<'_>,
+        now: u64,
+        out: &mut dyn Outbox,
+    ) -> Result<(), Errno> {
         let update = p.msg_type() == SADB_X_SPDUPDATE;
         let spd = &self.spd;
         let next = &mut self.reqid_next;
