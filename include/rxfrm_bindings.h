@@ -5,6 +5,7 @@
  * allow-listed, to keep the generated file small.
  */
 #include <linux/capability.h>
+#include <linux/crypto.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/net.h>

@@ -2,9 +2,11 @@
 //! security databases. Created and destroyed with the namespace
 //! (`sys::pernet`).
 
+use crate::logic::engine::{Engine, Limits};
 use crate::sys::pernet::Net;
 use crate::sys::sock::SockList;
 use kernel::prelude::*;
+use kernel::sync::Mutex;
 
 /// Per-namespace state.
 #[pin_data]
@@ -12,12 +14,21 @@ pub(crate) struct NetState {
     /// PF_KEY sockets open in this namespace.
     #[pin]
     pub(crate) socks: SockList,
+    /// SAD + SPD and the PF_KEY processing over them. A sleeping lock: the
+    /// control plane runs in process context.
+    #[pin]
+    pub(crate) engine: Mutex<Engine>,
 }
 
 impl NetState {
     pub(crate) fn new(_net: Net) -> impl PinInit<Self, Error> {
+        let limits = Limits {
+            max_states: 0,
+            max_policies: 0,
+        };
         try_pin_init!(NetState {
             socks <- SockList::new(),
+            engine <- kernel::new_mutex!(Engine::new(limits), "rxfrm_engine"),
         })
     }
 }

@@ -1,33 +1,151 @@
-//! PF_KEY v2 (RFC 2367 + KAME extensions) on top of `sys::sock`.
+//! PF_KEY v2 (RFC 2367 + KAME extensions) on top of `sys::sock`: runs each
+//! message through the namespace's key engine (`logic::engine`, pure logic)
+//! and delivers what it emits, as af_key's `pfkey_broadcast` does.
 
+mod deliver;
+
+use crate::logic::algs::AlgDesc;
+use crate::logic::engine::{AlgProbe, Audience, Engine, Limits, Rejected, SockCtl};
 use crate::sys::sock::KeySock;
-use core::sync::atomic::{AtomicBool, AtomicU32};
+use crate::sys::util::{errno, real_seconds};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use deliver::{Pending, SenderBox};
 use kernel::prelude::*;
+use kernel::sync::Mutex;
 
 /// State of one PF_KEY socket.
+#[pin_data]
 pub(crate) struct SockState {
-    /// Bit `n` set: registered (SADB_REGISTER) for SA type `n`.
-    pub(crate) registered: AtomicU32,
-    /// SADB_X_PROMISC: sees every message.
-    pub(crate) promisc: AtomicBool,
+    /// Registration, promiscuity and a running dump; locked after the
+    /// namespace's engine.
+    #[pin]
+    ctl: Mutex<SockCtl>,
+    /// Mirrors of `ctl.registered`/`ctl.promisc`, read by delivery, which
+    /// runs under the socket list's spinlock and so can not take `ctl`.
+    registered: AtomicU32,
+    promisc: AtomicBool,
 }
 
 impl SockState {
-    pub(crate) fn new() -> Self {
-        SockState {
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(SockState {
+            ctl <- kernel::new_mutex!(SockCtl::default(), "rxfrm_sock_ctl"),
             registered: AtomicU32::new(0),
             promisc: AtomicBool::new(false),
+        })
+    }
+
+    fn sync_flags(&self, ctl: &SockCtl) {
+        self.registered.store(ctl.registered, Ordering::Relaxed);
+        self.promisc.store(ctl.promisc, Ordering::Relaxed);
+    }
+
+    pub(crate) fn is_registered(&self, satype: u8) -> bool {
+        satype < 32 && self.registered.load(Ordering::Relaxed) & (1 << satype) != 0
+    }
+
+    pub(crate) fn is_promisc(&self) -> bool {
+        self.promisc.load(Ordering::Relaxed)
+    }
+}
+
+/// Algorithms the running kernel can instantiate.
+struct KernelProbe;
+
+impl AlgProbe for KernelProbe {
+    fn available(&self, alg: &AlgDesc) -> bool {
+        alg.crypto.is_some_and(crate::sys::crypto::has_alg)
+    }
+}
+
+fn limits() -> Limits {
+    Limits {
+        max_states: crate::max_states.load(Ordering::Relaxed) as usize,
+        max_policies: crate::max_policies.load(Ordering::Relaxed) as usize,
+    }
+}
+
+/// A message arrived from user space. `Err` is returned from sendmsg; a
+/// message the engine refused after its header was read is answered with
+/// an error reply instead, as af_key does.
+pub(crate) fn on_sendmsg(sock: &KeySock<'_>, msg: &[u8]) -> Result {
+    let net = sock.net();
+    let state = net.state();
+    let mut pending = Pending::new();
+    let res = {
+        let mut engine = state.engine.lock();
+        let mut ctl = sock.state().ctl.lock();
+        engine.limits = limits();
+        let res = engine.handle(msg, &mut ctl, real_seconds(), &KernelProbe, &mut pending);
+        sock.state().sync_flags(&ctl);
+        if res.is_ok() && ctl.dump.is_some() {
+            // Deliver what precedes the dump first, then start it.
+            let _ = pending.deliver(&state.socks, Some(sock));
+            continue_dump(&engine, &mut ctl, sock);
+        }
+        res
+    };
+    // Replies lost to a full queue are the reader's loss, as in af_key.
+    let _ = pending.deliver(&state.socks, Some(sock));
+    match res {
+        Ok(()) => Ok(()),
+        Err(Rejected::Header(e)) => Err(errno(e.0 as u32)),
+        Err(Rejected::Message(e)) => {
+            let mut reply = Pending::new();
+            Engine::error_reply(msg, e, &mut reply).map_err(|e| errno(e.0 as u32))?;
+            reply.deliver(&state.socks, Some(sock)).map_err(|_| errno(e.0 as u32))
         }
     }
 }
 
-/// A message arrived from user space.
-pub(crate) fn on_sendmsg(_sock: &KeySock<'_>, _msg: &[u8]) -> Result {
-    Err(crate::sys::util::errno(crate::sys::bindings::EOPNOTSUPP))
+/// Emits dump messages straight to the reader while its queue has room
+/// (af_key's `pfkey_do_dump`); the rest follows as it reads.
+fn continue_dump(engine: &Engine, ctl: &mut SockCtl, sock: &KeySock<'_>) {
+    let Some(dump) = ctl.dump.as_mut() else {
+        return;
+    };
+    let mut out = SenderBox::new(sock);
+    loop {
+        let (used, size) = sock.rmem();
+        if used >= size {
+            return;
+        }
+        match engine.dump_next(dump, &mut out) {
+            Ok(true) => continue,
+            // Done, or the reply could not be built: end the dump.
+            Ok(false) | Err(_) => break,
+        }
+    }
+    ctl.dump = None;
 }
 
-/// The reader consumed a message: a pending dump may continue.
-pub(crate) fn on_recv(_sock: &KeySock<'_>) {}
+/// The reader consumed a message: a pending dump continues once its queue
+/// is down to a third (af_key's threshold).
+pub(crate) fn on_recv(sock: &KeySock<'_>) {
+    let (used, size) = sock.rmem();
+    if 3 * used > size {
+        return;
+    }
+    let net = sock.net();
+    let state = net.state();
+    let engine = state.engine.lock();
+    let mut ctl = sock.state().ctl.lock();
+    if ctl.dump.is_some() {
+        continue_dump(&engine, &mut ctl, sock);
+    }
+}
 
-/// The socket is closing (already unlisted).
-pub(crate) fn on_release(_sock: &KeySock<'_>) {}
+/// The socket is closing (already unlisted): drop any dump in progress.
+pub(crate) fn on_release(sock: &KeySock<'_>) {
+    sock.state().ctl.lock().dump = None;
+}
+
+/// Whether a message for `to` goes to `sock` in the broadcast loop (the
+/// sender itself is handled after the loop, as af_key's `one_sk`).
+pub(crate) fn wants(sock: &SockState, to: Audience) -> bool {
+    match to {
+        Audience::All => true,
+        Audience::Registered(satype) => sock.is_registered(satype),
+        Audience::Sender | Audience::PromiscOnly => false,
+    }
+}

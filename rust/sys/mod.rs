@@ -3,6 +3,7 @@
 //! wrappers exported here.
 
 pub(crate) mod bindings;
+pub(crate) mod crypto;
 pub(crate) mod param;
 pub(crate) mod pernet;
 pub(crate) mod skb;

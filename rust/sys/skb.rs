@@ -42,14 +42,6 @@ impl Skb {
         Some(Skb { ptr })
     }
 
-    /// Wraps a pointer the kernel handed over.
-    ///
-    /// # Safety
-    /// `ptr` is a valid skb whose ownership passes to the returned value.
-    pub(crate) unsafe fn from_raw(ptr: NonNull<bindings::sk_buff>) -> Skb {
-        Skb { ptr }
-    }
-
     /// Gives up ownership (the receiver frees it).
     pub(crate) fn into_raw(self) -> *mut bindings::sk_buff {
         let p = self.ptr.as_ptr();
@@ -57,29 +49,10 @@ impl Skb {
         p
     }
 
-    pub(crate) fn as_ptr(&self) -> *mut bindings::sk_buff {
-        self.ptr.as_ptr()
-    }
-
-    /// Length of the linear data.
-    pub(crate) fn len(&self) -> usize {
-        // SAFETY: valid skb by the type invariant.
-        unsafe { (*self.ptr.as_ptr()).len as usize }
-    }
-
-    /// The packet bytes (every skb built here is linear).
-    pub(crate) fn data(&self) -> &[u8] {
-        // SAFETY: skbs made by `alloc` are linear, so `data` holds `len`
-        // readable bytes while `self` is borrowed.
-        unsafe {
-            let skb = &*self.ptr.as_ptr();
-            core::slice::from_raw_parts(skb.data, skb.len as usize)
-        }
-    }
-
     /// The packet bytes, writable.
     pub(crate) fn data_mut(&mut self) -> &mut [u8] {
-        // SAFETY: as `data`, and `&mut self` makes the access exclusive.
+        // SAFETY: skbs made by `alloc` are linear, so `data` holds `len`
+        // bytes, and `&mut self` makes the access exclusive.
         unsafe {
             let skb = &*self.ptr.as_ptr();
             core::slice::from_raw_parts_mut(skb.data, skb.len as usize)

@@ -215,10 +215,6 @@ impl SockList {
         }
     }
 
-    /// Number of sockets (for tests and /proc).
-    pub(crate) fn len(&self) -> usize {
-        self.socks.lock().len()
-    }
 }
 
 unsafe extern "C" fn key_create(
@@ -239,15 +235,20 @@ unsafe extern "C" fn key_create(
     if protocol != PF_KEY_V2 {
         return neg(bindings::EPROTONOSUPPORT);
     }
-    let state = match KBox::new(SockState::new(), GFP_KERNEL) {
+    let state = match KBox::pin_init(SockState::new(), GFP_KERNEL) {
         Ok(s) => s,
         Err(_) => return neg(bindings::ENOMEM),
     };
+    // SAFETY: the state is only ever reached through this pointer and is
+    // dropped in place by `key_destruct`; it never moves.
+    let state = KBox::into_raw(unsafe { core::pin::Pin::into_inner_unchecked(state) });
     // SAFETY: arguments as the kernel gave them; NULL is handled.
     let sk = unsafe {
         bindings::sk_alloc(net, PF_KEY, bindings::RXFRM_GFP_KERNEL, PROTO.get(), kern)
     };
     let Some(skp) = NonNull::new(sk) else {
+        // SAFETY: `state` came from `KBox::into_raw` above and was never shared.
+        drop(unsafe { KBox::from_raw(state) });
         return neg(bindings::ENOMEM);
     };
     // SAFETY: `sk` is fresh and ours; `rxfrm_sock` embeds it first
@@ -256,7 +257,7 @@ unsafe extern "C" fn key_create(
         (*sock).ops = OPS.get();
         bindings::sock_init_data(sock, sk);
         (*sk).sk_destruct = Some(key_destruct);
-        (*sk.cast::<bindings::rxfrm_sock>()).state = KBox::into_raw(state).cast();
+        (*sk.cast::<bindings::rxfrm_sock>()).state = state.cast();
     }
     if let Err(e) = netw.state().socks.add(skp) {
         // SAFETY: the socket is not listed anywhere; orphan and drop it.

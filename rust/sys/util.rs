@@ -21,12 +21,6 @@ pub(crate) fn zeroize(buf: &mut [u8]) {
     unsafe { bindings::rxfrm_memzero_explicit(buf.as_mut_ptr().cast(), buf.len()) }
 }
 
-/// `synchronize_rcu()`: waits for readers that may still see a removed entry.
-pub(crate) fn synchronize_rcu() {
-    // SAFETY: called from process context only (module exit, socket release).
-    unsafe { bindings::synchronize_rcu() }
-}
-
 /// The pointer every kernel object owned by this module names as `owner`.
 pub(crate) const fn this_module() -> *mut bindings::module {
     // Only the address of the linker-provided object is taken; it is never

@@ -1,0 +1,86 @@
+//! Delivery of engine output to PF_KEY sockets.
+
+use super::wants;
+use crate::logic::engine::{Audience, Build, Outbox};
+use crate::logic::pfkey::{build_into, build_len, Errno, MsgWriter};
+use crate::sys::skb::{Gfp, Skb};
+use crate::sys::sock::{KeySock, SockList};
+use kernel::alloc::{flags::GFP_KERNEL, KVec};
+use kernel::prelude::*;
+
+/// Sizes the message with a counting pass, then fills a fresh skb.
+fn build_skb(build: &mut Build<'_>) -> Result<Skb, Errno> {
+    let mut sized = |w: &mut MsgWriter<'_>| build(w);
+    let len = build_len(&mut sized)?;
+    let mut skb = Skb::alloc(len, Gfp::Kernel).ok_or(Errno::ENOBUFS)?;
+    build_into(skb.data_mut(), &mut sized)?;
+    Ok(skb)
+}
+
+/// Messages built while the engine lock is held, delivered after.
+pub(super) struct Pending {
+    msgs: KVec<(Audience, Skb)>,
+}
+
+impl Pending {
+    pub(super) fn new() -> Self {
+        Pending { msgs: KVec::new() }
+    }
+
+    /// Delivers everything. A full receive queue drops the message for
+    /// that socket only; the result says whether every message meant for
+    /// the sender reached it (af_key's `one_sk` result).
+    pub(super) fn deliver(&mut self, socks: &SockList, sender: Option<&KeySock<'_>>) -> Result {
+        let mut res = Ok(());
+        for (to, skb) in core::mem::take(&mut self.msgs) {
+            // Sender-directed messages reach the sender after the loop
+            // (af_key's `one_sk`), everything else in it.
+            let to_sender = matches!(to, Audience::Sender | Audience::Registered(_));
+            socks.for_each(|s| {
+                let st = s.state();
+                // af_key: promiscuous sockets get a copy of everything, even
+                // what they also receive as a target.
+                if st.is_promisc() {
+                    let _ = s.deliver_clone(&skb, Gfp::Atomic);
+                }
+                if to_sender && sender.is_some_and(|me| me.same(s)) {
+                    return;
+                }
+                if wants(st, to) {
+                    let _ = s.deliver_clone(&skb, Gfp::Atomic);
+                }
+            });
+            if let (true, Some(me)) = (to_sender, sender) {
+                if let Err(e) = me.deliver(skb) {
+                    res = Err(e);
+                }
+            }
+        }
+        res
+    }
+}
+
+impl Outbox for Pending {
+    fn send(&mut self, to: Audience, build: &mut Build<'_>) -> Result<(), Errno> {
+        let skb = build_skb(build)?;
+        self.msgs.push((to, skb), GFP_KERNEL).map_err(|_| Errno::ENOBUFS)
+    }
+}
+
+/// Straight to one socket (dump replies), failing when its queue is full.
+pub(super) struct SenderBox<'a, 'b> {
+    sock: &'a KeySock<'b>,
+}
+
+impl<'a, 'b> SenderBox<'a, 'b> {
+    pub(super) fn new(sock: &'a KeySock<'b>) -> Self {
+        SenderBox { sock }
+    }
+}
+
+impl Outbox for SenderBox<'_, '_> {
+    fn send(&mut self, _to: Audience, build: &mut Build<'_>) -> Result<(), Errno> {
+        let skb = build_skb(build)?;
+        self.sock.deliver(skb).map_err(|_| Errno::ENOBUFS)
+    }
+}
