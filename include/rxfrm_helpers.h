@@ -40,5 +40,9 @@ void rxfrm_sock_orphan(struct sock *sk);
 void rxfrm_sk_data_ready(struct sock *sk);
 void rxfrm_memzero_explicit(void *s, size_t count);
 void rxfrm_skb_queue_purge(struct sk_buff_head *list);
+struct delayed_work;
+struct work_struct;
+void rxfrm_init_delayed_work(struct delayed_work *dw, void (*fn)(struct work_struct *));
+bool rxfrm_schedule_delayed_ms(struct delayed_work *dw, unsigned int ms);
 
 #endif

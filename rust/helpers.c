@@ -7,6 +7,7 @@
 #include <linux/skbuff.h>
 #include <linux/socket.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/sock.h>
@@ -92,4 +93,14 @@ void rxfrm_memzero_explicit(void *s, size_t count)
 void rxfrm_skb_queue_purge(struct sk_buff_head *list)
 {
 	skb_queue_purge(list);
+}
+
+void rxfrm_init_delayed_work(struct delayed_work *dw, void (*fn)(struct work_struct *))
+{
+	INIT_DELAYED_WORK(dw, fn);
+}
+
+bool rxfrm_schedule_delayed_ms(struct delayed_work *dw, unsigned int ms)
+{
+	return schedule_delayed_work(dw, msecs_to_jiffies(ms));
 }

@@ -20,11 +20,18 @@ fn build_skb(build: &mut Build<'_>) -> Result<Skb, Errno> {
 /// Messages built while the engine lock is held, delivered after.
 pub(super) struct Pending {
     msgs: KVec<(Audience, Skb)>,
+    /// Some socket of the namespace is promiscuous (sampled at creation).
+    promisc: bool,
 }
 
 impl Pending {
-    pub(super) fn new() -> Self {
-        Pending { msgs: KVec::new() }
+    pub(super) fn new(socks: &SockList) -> Self {
+        let mut promisc = false;
+        socks.for_each(|s| promisc |= s.state().is_promisc());
+        Pending {
+            msgs: KVec::new(),
+            promisc,
+        }
     }
 
     /// Delivers everything. A full receive queue drops the message for
@@ -61,6 +68,10 @@ impl Pending {
 }
 
 impl Outbox for Pending {
+    fn wanted(&self, to: Audience) -> bool {
+        to != Audience::PromiscOnly || self.promisc
+    }
+
     fn send(&mut self, to: Audience, build: &mut Build<'_>) -> Result<(), Errno> {
         let skb = build_skb(build)?;
         self.msgs.push((to, skb), GFP_KERNEL).map_err(|_| Errno::ENOBUFS)

@@ -4,11 +4,12 @@
 
 mod deliver;
 
-use crate::logic::algs::AlgDesc;
+use crate::logic::algs::{AlgDesc, ALGS};
 use crate::logic::engine::{AlgProbe, Audience, Engine, Limits, Rejected, SockCtl};
+use crate::netns::NetState;
 use crate::sys::sock::KeySock;
 use crate::sys::util::{errno, real_seconds};
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 use deliver::{Pending, SenderBox};
 use kernel::prelude::*;
 use kernel::sync::Mutex;
@@ -52,9 +53,23 @@ impl SockState {
 /// Algorithms the running kernel can instantiate.
 struct KernelProbe;
 
+/// Probe results by position in `ALGS`: 0 unknown, 1 available, 2 not.
+/// A miss costs a `request_module()` round trip to user space, so each
+/// algorithm is probed once per module load.
+static PROBED: [AtomicU8; PROBE_SLOTS] = [const { AtomicU8::new(0) }; PROBE_SLOTS];
+const PROBE_SLOTS: usize = 64;
+
 impl AlgProbe for KernelProbe {
     fn available(&self, alg: &AlgDesc) -> bool {
-        alg.crypto.is_some_and(crate::sys::crypto::has_alg)
+        let slot = ALGS.iter().position(|a| core::ptr::eq(a, alg)).and_then(|i| PROBED.get(i));
+        if let Some(known) = slot.map(|s| s.load(Ordering::Relaxed)).filter(|&k| k != 0) {
+            return known == 1;
+        }
+        let ok = alg.crypto.is_some_and(crate::sys::crypto::has_alg);
+        if let Some(s) = slot {
+            s.store(if ok { 1 } else { 2 }, Ordering::Relaxed);
+        }
+        ok
     }
 }
 
@@ -71,7 +86,7 @@ fn limits() -> Limits {
 pub(crate) fn on_sendmsg(sock: &KeySock<'_>, msg: &[u8]) -> Result {
     let net = sock.net();
     let state = net.state();
-    let mut pending = Pending::new();
+    let mut pending = Pending::new(&state.socks);
     let res = {
         let mut engine = state.engine.lock();
         let mut ctl = sock.state().ctl.lock();
@@ -91,7 +106,7 @@ pub(crate) fn on_sendmsg(sock: &KeySock<'_>, msg: &[u8]) -> Result {
         Ok(()) => Ok(()),
         Err(Rejected::Header(e)) => Err(errno(e.0 as u32)),
         Err(Rejected::Message(e)) => {
-            let mut reply = Pending::new();
+            let mut reply = Pending::new(&state.socks);
             Engine::error_reply(msg, e, &mut reply).map_err(|e| errno(e.0 as u32))?;
             reply.deliver(&state.socks, Some(sock)).map_err(|_| errno(e.0 as u32))
         }
@@ -133,6 +148,14 @@ pub(crate) fn on_recv(sock: &KeySock<'_>) {
     if ctl.dump.is_some() {
         continue_dump(&engine, &mut ctl, sock);
     }
+}
+
+/// Once a second: lifetimes and timeouts; EXPIRE messages go to the
+/// registered sockets.
+pub(crate) fn on_tick(state: &NetState) {
+    let mut pending = Pending::new(&state.socks);
+    state.engine.lock().tick(real_seconds(), &mut pending);
+    let _ = pending.deliver(&state.socks, None);
 }
 
 /// The socket is closing (already unlisted): drop any dump in progress.

@@ -9,4 +9,5 @@ pub(crate) mod pernet;
 pub(crate) mod skb;
 pub(crate) mod sock;
 pub(crate) mod sync_cell;
+pub(crate) mod ticker;
 pub(crate) mod util;

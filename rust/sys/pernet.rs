@@ -73,7 +73,11 @@ unsafe extern "C" fn net_init(net: *mut bindings::net) -> kernel::ffi::c_int {
     // SAFETY: `slot` is zeroed, unaliased memory of the right size and
     // alignment that stays put until `net_exit`; on error it is only freed.
     match unsafe { NetState::new(net).__pinned_init(slot) } {
-        Ok(()) => 0,
+        Ok(()) => {
+            // SAFETY: initialised just above; it lives until `net_exit`.
+            unsafe { (*slot).started() };
+            0
+        }
         Err(e) => e.to_errno(),
     }
 }

@@ -138,13 +138,18 @@ impl<'a> KeySock<'a> {
         (used.max(0) as usize, size.max(0) as usize)
     }
 
-    /// Queues `skb` for the reader, unless its receive buffer is already
-    /// full (then the message is dropped for this socket alone: ENOBUFS).
-    pub(crate) fn deliver(&self, skb: Skb) -> Result {
+    fn has_room(&self) -> Result {
         let (used, size) = self.rmem();
         if used > size {
             return Err(errno(bindings::ENOBUFS));
         }
+        Ok(())
+    }
+
+    /// Queues `skb` for the reader, unless its receive buffer is already
+    /// full (then the message is dropped for this socket alone: ENOBUFS).
+    pub(crate) fn deliver(&self, skb: Skb) -> Result {
+        self.has_room()?;
         let skb = skb.into_raw();
         // SAFETY: we own `skb`; the receive queue takes it over and the
         // socket is live. `skb_set_owner_r` charges it to the socket.
@@ -158,6 +163,8 @@ impl<'a> KeySock<'a> {
 
     /// Delivers a copy of `skb`.
     pub(crate) fn deliver_clone(&self, skb: &Skb, gfp: Gfp) -> Result {
+        // Checked before cloning too: a full queue costs no allocation.
+        self.has_room()?;
         let copy = skb.try_clone(gfp).ok_or(errno(bindings::ENOBUFS))?;
         self.deliver(copy)
     }

@@ -10,11 +10,11 @@ As a command:
   pfkey.py hold SECONDS         keep a socket open for a while
   pfkey.py open-type dgram      socket of the wrong type
   pfkey.py open-proto N         socket with protocol N
+  pfkey.py flush                empty the SAD and SPD
 Errors print "errno=N" and exit 1.
 """
 import errno
 import os
-import select
 import socket
 import struct
 import sys
@@ -166,6 +166,7 @@ class PfKey:
     def __init__(self):
         self.sock = socket.socket(AF_KEY, socket.SOCK_RAW, PF_KEY_V2)
         self.seq = 0
+        self._timeout = None
 
     def close(self):
         self.sock.close()
@@ -173,12 +174,21 @@ class PfKey:
     def send(self, data):
         return self.sock.send(data)
 
+    def recv_raw(self, timeout=2.0):
+        """The next message's bytes, or None after `timeout` seconds (one
+        system call: this is the hot loop of the big dump tests)."""
+        if self._timeout != timeout:
+            self.sock.settimeout(timeout)
+            self._timeout = timeout
+        try:
+            return self.sock.recv(1 << 16)
+        except socket.timeout:
+            return None
+
     def recv(self, timeout=2.0):
         """The next message, or None after `timeout` seconds."""
-        r, _, _ = select.select([self.sock], [], [], timeout)
-        if not r:
-            return None
-        return Msg(self.sock.recv(1 << 16))
+        data = self.recv_raw(max(timeout, 0.001))
+        return None if data is None else Msg(data)
 
     def drain(self, timeout=0.3):
         out = []
@@ -231,6 +241,14 @@ def add_sa(src, dst, spi, satype=SATYPE_ESP, enc=EALG_3DESCBC, ekey=b"hoge" * 6,
     return exts
 
 
+def flush_all():
+    """Empties the SAD and SPD of this namespace (test isolation)."""
+    k = PfKey()
+    k.request(FLUSH, SATYPE_UNSPEC)
+    k.request(X_SPDFLUSH, 0)
+    k.close()
+
+
 def open_socket(stype=socket.SOCK_RAW, proto=PF_KEY_V2):
     return socket.socket(AF_KEY, stype, proto)
 
@@ -248,6 +266,8 @@ def main(argv):
             open_socket(stype={"dgram": socket.SOCK_DGRAM, "stream": socket.SOCK_STREAM}[argv[2]]).close()
         elif cmd == "open-proto":
             open_socket(proto=int(argv[2])).close()
+        elif cmd == "flush":
+            flush_all()
         else:
             print("unknown command", cmd, file=sys.stderr)
             return 2

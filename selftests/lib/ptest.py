@@ -4,7 +4,10 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import pfkey  # noqa: E402,F401
+import pfkey  # noqa: E402
+
+# Every test starts from empty tables, whatever the one before it left.
+pfkey.flush_all()
 
 checks = 0
 

@@ -59,10 +59,10 @@ r = k.request(DELETE, SATYPE_ESP, [ext_sa(9876), ext_addr(EXT_ADDRESS_SRC, "10.1
 eq(r.errno, 0, "DELETE errno")
 r = k.request(GET, SATYPE_ESP, [ext_sa(9876), ext_addr(EXT_ADDRESS_SRC, "10.1.1.1"),
                                 ext_addr(EXT_ADDRESS_DST, "20.1.1.1")])
-eq(r.errno, errno.ENOENT, "GET after DELETE")
+eq(r.errno, errno.ESRCH, "GET after DELETE (af_key: ESRCH)")
 r = k.request(DELETE, SATYPE_ESP, [ext_sa(9876), ext_addr(EXT_ADDRESS_SRC, "10.1.1.1"),
                                    ext_addr(EXT_ADDRESS_DST, "20.1.1.1")])
-eq(r.errno, errno.ENOENT, "DELETE of a missing SA")
+eq(r.errno, errno.ESRCH, "DELETE of a missing SA (af_key: ESRCH)")
 
 # REGISTER lists algorithms the kernel really has.
 r = k.request(REGISTER, SATYPE_ESP)
@@ -73,8 +73,10 @@ for a in (EALG_3DESCBC, EALG_AESCBC, EALG_BLOWFISHCBC):
     check(a in enc, f"REGISTER lists encryption {a}: {enc}")
 for a in (AALG_MD5HMAC, AALG_SHA1HMAC, AALG_SHA256HMAC):
     check(a in auth, f"REGISTER lists auth {a}: {auth}")
+r = k.request(REGISTER, 200)
+eq(r.errno, errno.EINVAL, "REGISTER satype 200")
 r = k.request(REGISTER, SATYPE_UNSPEC)
-eq(r.errno, errno.EINVAL, "REGISTER satype 0")
+eq(r.errno, 0, "REGISTER satype 0 is answered, registers nothing (af_key)")
 
 # EXPIRE is kernel-to-user only.
 r = k.request(EXPIRE, SATYPE_ESP, [ext_sa(spi), ext_addr(EXT_ADDRESS_SRC, "20.1.1.1"),

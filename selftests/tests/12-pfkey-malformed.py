@@ -43,12 +43,12 @@ def send_expect(data, want, what):
 
 short = msg(ADD, SATYPE_ESP, good)[:12]
 cases = [
-    (short, errno.EINVAL, "shorter than a header"),
+    (short, errno.EMSGSIZE, "shorter than a header"),
     (msg(ADD, SATYPE_ESP, good, version=1), errno.EINVAL, "version 1"),
     (msg(ADD, SATYPE_ESP, good, reserved=1), errno.EINVAL, "reserved set"),
     (msg(0, SATYPE_ESP, good), errno.EINVAL, "message type 0"),
     (msg(200, SATYPE_ESP, good), errno.EINVAL, "message type 200"),
-    (msg(ADD, SATYPE_ESP, good)[:-8], errno.EINVAL, "sadb_msg_len longer than the data"),
+    (msg(ADD, SATYPE_ESP, good)[:-8], errno.EMSGSIZE, "sadb_msg_len longer than the data"),
     (msg(ADD, SATYPE_ESP, good + [struct.pack("=HH", 0, EXT_SA) + b"\0" * 4]), errno.EINVAL, "zero-length extension"),
     (msg(ADD, SATYPE_ESP, good + [struct.pack("=HH", 9, EXT_KMPRIVATE) + b"\0" * 4]), errno.EINVAL, "extension past the end"),
     (msg(ADD, SATYPE_ESP, good + [ext_sa(0x99)]), errno.EINVAL, "duplicate SA extension"),
@@ -57,7 +57,7 @@ cases = [
     (msg(ADD, SATYPE_ESP, [ext_sa(0x55), ext_addr(EXT_ADDRESS_DST, "20.1.1.1")]), errno.EINVAL, "ADD without source"),
     (msg(ADD, SATYPE_ESP, [ext_addr(EXT_ADDRESS_SRC, "10.1.1.1"), ext_addr(EXT_ADDRESS_DST, "20.1.1.1")]), errno.EINVAL, "ADD without SA"),
     (msg(ADD, SATYPE_ESP, add_sa("10.1.1.1", "20.1.1.1", 0x56, ekey=b"short")), errno.EINVAL, "3DES key of 40 bits"),
-    (msg(ADD, SATYPE_ESP, add_sa("10.1.1.1", "20.1.1.1", 0x57, enc=99)), errno.EINVAL, "unknown encryption algorithm"),
+    (msg(ADD, SATYPE_ESP, add_sa("10.1.1.1", "20.1.1.1", 0x57, enc=99)), errno.ENOSYS, "unknown encryption algorithm (af_key: ENOSYS)"),
     (msg(ADD, SATYPE_ESP, add_sa("10.1.1.1", "20.1.1.1", 0)), errno.EINVAL, "SPI 0"),
     (msg(ADD, 77, good), errno.EINVAL, "unknown SA type"),
     (msg(X_SPDADD, 0, [ext_addr(EXT_ADDRESS_SRC, "10.0.0.1"), ext_addr(EXT_ADDRESS_DST, "10.0.0.3")]), errno.EINVAL, "SPDADD without policy"),

@@ -1,6 +1,8 @@
 # rmmod with open PF_KEY sockets and 10k SAs: refused while sockets are open
 # (they pin the module, as af_key), clean once they close — no leak reported.
 . "$RXFRM_ROOT/selftests/lib/ktest.sh"
+$PFKEY flush || fail "flush"
+rm -f /tmp/rxfrm-ready
 python3 - <<'PY' &
 import os, sys, time
 sys.path.insert(0, os.path.join(os.environ["RXFRM_ROOT"], "selftests/lib"))

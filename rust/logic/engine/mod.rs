@@ -55,6 +55,13 @@ pub type Build<'b> = dyn FnMut(&mut MsgWriter<'_>) -> Result<(), Errno> + 'b;
 pub trait Outbox {
     /// Emits one message to `to`.
     fn send(&mut self, to: Audience, build: &mut Build<'_>) -> Result<(), Errno>;
+
+    /// Whether anybody would receive a message for `to`; lets the engine
+    /// skip building copies nobody reads (most often: no promiscuous
+    /// socket).
+    fn wanted(&self, _to: Audience) -> bool {
+        true
+    }
 }
 
 /// Which algorithms this kernel can really run (crypto API probe), so that
@@ -131,10 +138,12 @@ impl Engine {
         out: &mut dyn Outbox,
     ) -> Result<(), Rejected> {
         check_base_header(msg).map_err(Rejected::Header)?;
-        // af_key ignores a failure of this copy and goes on.
-        let _ = out.send(Audience::PromiscOnly, &mut |w: &mut MsgWriter<'_>| {
-            convert::copy_message(w, msg, |_| {})
-        });
+        if out.wanted(Audience::PromiscOnly) {
+            // af_key ignores a failure of this copy and goes on.
+            let _ = out.send(Audience::PromiscOnly, &mut |w: &mut MsgWriter<'_>| {
+                convert::copy_message(w, msg, |_| {})
+            });
+        }
         self.process(msg, sock, now, probe, out)
             .map_err(Rejected::Message)
     }
