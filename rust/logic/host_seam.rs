@@ -184,14 +184,11 @@ impl<T: fmt::Debug> fmt::Debug for Box<T> {
 }
 
 /// Overwrites secret material so that it does not outlive its owner
-/// (the kernel side calls `memzero_explicit`).
+/// (the kernel side calls `memzero_explicit`). `black_box` makes the
+/// stores observable, so the compiler may not drop them as dead.
 pub fn zeroize(buf: &mut [u8]) {
-    for b in buf.iter_mut() {
-        // SAFETY: `b` is a valid, aligned, exclusive reference; the volatile
-        // write only keeps the compiler from eliding the store.
-        unsafe { core::ptr::write_volatile(b, 0) };
-    }
-    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+    buf.fill(0);
+    core::hint::black_box(&*buf);
 }
 
 /// Random bits for hash seeds and SPI allocation (`get_random_u32` in the

@@ -19,7 +19,7 @@ ns=sk-h2h-3des-a
 d=$(ip netns exec $ns "$SETKEY" -D)
 echo "$d" | head -20
 echo "$d" | grep -qE '^10\.1\.1\.1 20\.1\.1\.1 ?$' || fail "-D address line"
-echo "$d" | grep -qE '^\s+esp mode=any spi=9876\(0x00002694\) reqid=0\(0x00000000\)$' || fail "-D esp line"
+echo "$d" | grep -qE '^\s+esp mode=transport spi=9876\(0x00002694\) reqid=0\(0x00000000\)$' || fail "-D esp line"
 echo "$d" | grep -qE '^\s+E: 3des-cbc  686f6765 686f6765 686f6765 686f6765 686f6765 686f6765$' || fail "-D key line"
 echo "$d" | grep -qE 'state=mature' || fail "-D state"
 p=$(ip netns exec $ns "$SETKEY" -DP)

@@ -37,17 +37,8 @@ fn clock() -> (u64, i64) {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let t = now as libc::time_t;
-    // SAFETY: localtime_r fills the zeroed tm we own; both pointers are valid.
-    let off = unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        if libc::localtime_r(&t, &mut tm).is_null() {
-            0
-        } else {
-            tm.tm_gmtoff as i64
-        }
-    };
-    (now, off)
+    let off = chrono::Local::now().offset().local_minus_utc();
+    (now, i64::from(off))
 }
 
 fn main() -> ExitCode {
