@@ -11,7 +11,7 @@ APT_PKGS=(
   linux-source-6.12
   libclang-dev clang lld llvm flex bison bc libelf-dev libssl-dev dwarves cpio
   kmod iproute2 iputils-ping iperf3 tcpdump busybox-static qemu-system-x86
-  python3-scapy make xz-utils rsync
+  python3-scapy python3-venv make xz-utils rsync
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -47,9 +47,13 @@ if ! bindgen --version 2>/dev/null | grep -q "$BINDGEN_VERSION"; then
   cargo install bindgen-cli --version "$BINDGEN_VERSION" --locked -q
 fi
 
-if ! command -v vng >/dev/null || ! vng --version 2>/dev/null | grep -q "$VNG_VERSION"; then
-  log "installing virtme-ng $VNG_VERSION"
-  python3 -m pip install -q "virtme-ng==$VNG_VERSION"
+# virtme-ng lives in its own venv under the cache (Debian's python3 is
+# externally managed; whatever python the machine has on PATH does not matter).
+venv="${RXFRM_CACHE:-$HOME/.cache/rxfrm}/venv"
+if ! "$venv/bin/vng" --version 2>/dev/null | grep -q "$VNG_VERSION"; then
+  log "installing virtme-ng $VNG_VERSION into $venv"
+  /usr/bin/python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "virtme-ng==$VNG_VERSION"
 fi
 
 for c in rustfmt clippy; do
