@@ -386,6 +386,8 @@ fn template_from(
         Level::Unique => gen_reqid().ok_or(Errno::ENOBUFS)?,
         _ => 0,
     };
+    // `rq.ports` are dropped: a `Template` has no ports, and af_key
+    // (`parse_ipsecrequest`) ignores the sockaddrs' ports too.
     let (src, dst) = match (mode, rq.addrs) {
         (Mode::Tunnel, Some(a)) => a,
         (Mode::Tunnel, None) => return Err(Errno::EINVAL),
@@ -485,6 +487,7 @@ pub(super) fn write_policy(
         level: 0,
         reqid: 0,
         addrs: None,
+        ports: (0, 0),
     };
     let mut reqs = [blank; MAX_TEMPLATES];
     let mut n = 0;
@@ -498,6 +501,9 @@ pub(super) fn write_policy(
             },
             reqid: t.reqid,
             addrs: (t.mode == Mode::Tunnel).then_some((t.src, t.dst)),
+            // Not kept (see `template_from`): zero, as af_key's
+            // `pfkey_sockaddr_fill` reports them.
+            ports: (0, 0),
         };
         n += 1;
     }

@@ -162,6 +162,10 @@ pub struct IpsecRequestRepr {
     /// Tunnel endpoints (source, destination), present in tunnel mode and
     /// in MIGRATE requests.
     pub addrs: Option<(IpAddr, IpAddr)>,
+    /// The `addrs` sockaddrs' ports (source, destination), host order.
+    /// Written only with `addrs`; `(0, 0)` when it is `None`. af_key
+    /// ignores them, but `a[500]-b[4500]` puts them on the wire.
+    pub ports: (u16, u16),
 }
 
 impl IpsecRequestRepr {
@@ -171,16 +175,22 @@ impl IpsecRequestRepr {
     pub fn parse(rq: &[u8]) -> Result<IpsecRequestRepr, Errno> {
         let v = SadbXIpsecrequest::new_checked(rq)?;
         let tail = v.payload();
+        let pair = if tail.len() >= 2 {
+            parse_sockaddr_pair(tail).ok()
+        } else {
+            None
+        };
+        let (addrs, ports) = match pair {
+            Some(((src, sport), (dst, dport))) => (Some((src, dst)), (sport, dport)),
+            None => (None, (0, 0)),
+        };
         Ok(IpsecRequestRepr {
             proto: v.proto(),
             mode: v.mode(),
             level: v.level(),
             reqid: v.reqid(),
-            addrs: if tail.len() >= 2 {
-                parse_sockaddr_pair(tail).ok()
-            } else {
-                None
-            },
+            addrs,
+            ports,
         })
     }
 

@@ -331,7 +331,7 @@ impl KmAddressRepr {
     /// Decodes a KM address extension (`parse_sockaddr_pair` rules).
     pub fn parse(ext: &[u8]) -> Result<KmAddressRepr, Errno> {
         let v = SadbXKmaddress::new_checked(ext_body(ext, SadbXKmaddress::<&[u8]>::LEN)?)?;
-        let (local, remote) = parse_sockaddr_pair(v.payload())?;
+        let ((local, _), (remote, _)) = parse_sockaddr_pair(v.payload())?;
         Ok(KmAddressRepr {
             reserved: v.reserved(),
             local,

@@ -6,6 +6,9 @@ use super::ext::{SockaddrIn, SockaddrIn6};
 use super::Errno;
 use crate::logic::addr::{IpAddr, AF_INET, AF_INET6};
 
+/// An address and its host-order port, as one sockaddr carries them.
+pub type SockEnd = (IpAddr, u16);
+
 /// `sizeof(struct sockaddr_in)`.
 pub const SOCKADDR_IN_LEN: usize = 16;
 /// `sizeof(struct sockaddr_in6)`.
@@ -41,7 +44,7 @@ pub fn family_of(b: &[u8]) -> Option<u16> {
 
 /// Decodes the sockaddr at the start of `b` into address and host-order
 /// port; `EINVAL` if the family is not IPv4/IPv6 or `b` is too short.
-pub fn parse_sockaddr(b: &[u8]) -> Result<(IpAddr, u16), Errno> {
+pub fn parse_sockaddr(b: &[u8]) -> Result<SockEnd, Errno> {
     match family_of(b) {
         Some(AF_INET) => {
             let s = SockaddrIn::new_checked(b)?;
@@ -81,31 +84,37 @@ pub fn write_sockaddr(buf: &mut [u8], addr: &IpAddr, port: u16) -> Result<usize,
 
 /// Decodes the source/destination pair at the start of `b` the way af_key's
 /// `parse_sockaddr_pair` does: `b` must hold the padded pair of the first
-/// family and both must be of that family, else `EINVAL`.
-pub fn parse_sockaddr_pair(b: &[u8]) -> Result<(IpAddr, IpAddr), Errno> {
+/// family and both must be of that family, else `EINVAL`. Each comes with
+/// its host-order port (af_key ignores them; they are on the wire).
+pub fn parse_sockaddr_pair(b: &[u8]) -> Result<(SockEnd, SockEnd), Errno> {
     let family = family_of(b).ok_or(Errno::EINVAL)?;
     let size = pair_size(family);
     if size == 0 || b.len() < size {
         return Err(Errno::EINVAL);
     }
-    let (src, _) = parse_sockaddr(b)?;
+    let src = parse_sockaddr(b)?;
     let second = b.get(sockaddr_len(family)..).ok_or(Errno::EINVAL)?;
     if family_of(second) != Some(family) {
         return Err(Errno::EINVAL);
     }
-    let (dst, _) = parse_sockaddr(second)?;
+    let dst = parse_sockaddr(second)?;
     Ok((src, dst))
 }
 
-/// Writes a source/destination pair (ports zero) into `buf`, padded to 8;
-/// returns the padded size. `EINVAL` if the families differ.
-pub fn write_sockaddr_pair(buf: &mut [u8], src: &IpAddr, dst: &IpAddr) -> Result<usize, Errno> {
+/// Writes a source/destination pair with their (host-order) ports into
+/// `buf`, padded to 8; returns the padded size. `EINVAL` if the families
+/// differ.
+pub fn write_sockaddr_pair(
+    buf: &mut [u8],
+    (src, sport): (&IpAddr, u16),
+    (dst, dport): (&IpAddr, u16),
+) -> Result<usize, Errno> {
     if src.family() != dst.family() {
         return Err(Errno::EINVAL);
     }
     let size = pair_size(src.family());
     buf.get_mut(..size).ok_or(Errno::ENOBUFS)?.fill(0);
-    let n = write_sockaddr(buf, src, 0)?;
-    write_sockaddr(buf.get_mut(n..).ok_or(Errno::ENOBUFS)?, dst, 0)?;
+    let n = write_sockaddr(buf, src, sport)?;
+    write_sockaddr(buf.get_mut(n..).ok_or(Errno::ENOBUFS)?, dst, dport)?;
     Ok(size)
 }

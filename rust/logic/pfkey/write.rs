@@ -365,7 +365,7 @@ impl<'a> MsgWriter<'a> {
         self.ext(SADB_X_EXT_KMADDRESS, 8 + pair_size(r.local.family()), |s| {
             let mut v = SadbXKmaddress::new_unchecked(&mut *s);
             v.set_reserved(r.reserved);
-            write_sockaddr_pair(v.payload_mut(), &r.local, &r.remote).map(drop)
+            write_sockaddr_pair(v.payload_mut(), (&r.local, 0), (&r.remote, 0)).map(drop)
         })
     }
 
@@ -444,7 +444,8 @@ fn write_request(out: &mut [u8], rq: &IpsecRequestRepr) -> Result<(), Errno> {
     v.set_level(rq.level);
     v.set_reqid(rq.reqid);
     if let Some((src, dst)) = &rq.addrs {
-        write_sockaddr_pair(v.payload_mut(), src, dst)?;
+        let (sport, dport) = rq.ports;
+        write_sockaddr_pair(v.payload_mut(), (src, sport), (dst, dport))?;
     }
     Ok(())
 }

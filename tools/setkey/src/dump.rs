@@ -378,13 +378,14 @@ pub fn dump_policy(
         let level = ["default", "use", "require", "unique"]
             .get(usize::from(r.level))
             .ok_or("Invalid level")?;
-        // TODO(codec): IpsecRequestRepr drops the end points' ports, so
-        // `-p` prints [0] for them.
+        // set_address(): with `-p` every end point is `addr[port]`, a
+        // zero port included.
+        let (sport, dport) = r.ports;
         let addrs = r.addrs.map_or(String::new(), |(a, b)| {
             format!(
                 "{}-{}",
-                addr_text(&a, 0, withports),
-                addr_text(&b, 0, withports)
+                addr_text(&a, sport, withports),
+                addr_text(&b, dport, withports)
             )
         });
         let _ = write!(s, "{delim}{proto}/{mode}/{addrs}/{level}");

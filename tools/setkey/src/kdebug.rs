@@ -106,8 +106,8 @@ fn ext_body(o: &mut String, ty: u16, e: &[u8]) -> Result<(), Errno> {
                     r.reqid
                 );
                 if let Some((a, b)) = r.addrs {
-                    sockaddr(o, &a, 0);
-                    sockaddr(o, &b, 0);
+                    sockaddr(o, &a, r.ports.0);
+                    sockaddr(o, &b, r.ports.1);
                 }
                 o.push_str(" }\n");
             }

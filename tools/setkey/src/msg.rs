@@ -341,9 +341,8 @@ fn requests(p: &Policy) -> Vec<IpsecRequestRepr> {
             mode: r.mode as u8,
             level: r.level as u8,
             reqid: r.reqid,
-            // TODO(codec): IpsecRequestRepr carries no end point ports, so
-            // `a[500]-b[4500]` loses its ports here.
             addrs: r.endpoints.map(|((a, _), (b, _))| (a, b)),
+            ports: r.endpoints.map_or((0, 0), |((_, p), (_, q))| (p, q)),
         })
         .collect()
 }

@@ -243,6 +243,7 @@ fn rq(
         level,
         reqid,
         addrs,
+        ports: (0, 0),
     }
 }
 
@@ -331,6 +332,71 @@ fn spd_tunnel_ports_priorities_reqids() {
         let got = spdump(&parse_reply(&m).unwrap(), &CTX);
         assert!(got.contains(&format!("\n\t{want}\n")), "{prio:#x}: {got}");
     }
+}
+
+#[test]
+fn spd_tunnel_endpoint_ports() {
+    // `spdadd 10.0.1.0/24 10.0.2.0/24 any -P out ipsec
+    // esp/tunnel/10.0.0.1[500]-10.0.0.2[4500]/require ah/tunnel/...`: the
+    // first request's sockaddrs carry ports, the second's are zero.
+    let reqs = [
+        IpsecRequestRepr {
+            ports: (500, 4500),
+            ..rq(
+                50,
+                2,
+                IPSEC_LEVEL_REQUIRE,
+                0,
+                Some((IpAddr::V4([10, 0, 0, 1]), IpAddr::V4([10, 0, 0, 2]))),
+            )
+        },
+        rq(
+            51,
+            2,
+            IPSEC_LEVEL_USE,
+            0,
+            Some((IpAddr::V4([10, 0, 0, 3]), IpAddr::V4([10, 0, 0, 4]))),
+        ),
+    ];
+    let pol = PolicyRepr {
+        policy_type: IPSEC_POLICY_IPSEC,
+        dir: IPSEC_DIR_OUTBOUND,
+        id: 9,
+        priority: 0x8000_0000,
+        requests: &reqs,
+    };
+    let m = sp_msg(
+        addr([10, 0, 1, 0], 24, 255, 0),
+        addr([10, 0, 2, 0], 24, 255, 0),
+        pol,
+        0,
+    );
+    let p = parse_reply(&m).unwrap();
+    let tail = "\tcreated: Nov 14 22:13:10 2023  lastused:                     \n\
+\tlifetime: 0(s) validtime: 0(s)\n\
+\tspid=9 seq=0 pid=123\n\
+\trefcnt=1\n";
+    // Without -p: addresses only (ipsec_dump_policy).
+    let want = format!(
+        "10.0.1.0/24[any] 10.0.2.0/24[any] any\n\
+\tout prio def ipsec\n\
+\tesp/tunnel/10.0.0.1-10.0.0.2/require\n\
+\tah/tunnel/10.0.0.3-10.0.0.4/use\n{tail}"
+    );
+    assert_eq!(spdump(&p, &CTX), want);
+    // With -p: set_address() prints every end point as addr[port], a zero
+    // port included (ipsec_dump_policy_withports).
+    let withports = DumpCtx {
+        withports: true,
+        ..CTX
+    };
+    let want = format!(
+        "10.0.1.0/24[any] 10.0.2.0/24[any] any\n\
+\tout prio def ipsec\n\
+\tesp/tunnel/10.0.0.1[500]-10.0.0.2[4500]/require\n\
+\tah/tunnel/10.0.0.3[0]-10.0.0.4[0]/use\n{tail}"
+    );
+    assert_eq!(spdump(&p, &withports), want);
 }
 
 #[test]

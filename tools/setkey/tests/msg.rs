@@ -296,6 +296,46 @@ fn faq_policies_round_trip() {
 }
 
 #[test]
+fn tunnel_endpoint_ports_reach_the_sockaddrs() {
+    let m = msgs(
+        "spdadd 10.0.1.0/24 10.0.2.0/24 any -P out ipsec esp/tunnel/10.0.0.1[500]-10.0.0.2[4500]/require;",
+    );
+    let p = parse(&m[0]).unwrap();
+    let pol = p.policy().unwrap();
+    let r: Vec<_> = pol.requests().collect();
+    assert_eq!(r.len(), 1);
+    assert_eq!(
+        (r[0].proto, r[0].mode, r[0].level, r[0].reqid),
+        (50, IPSEC_MODE_TUNNEL, IPSEC_LEVEL_REQUIRE, 0)
+    );
+    assert_eq!(
+        r[0].addrs,
+        Some((IpAddr::V4([10, 0, 0, 1]), IpAddr::V4([10, 0, 0, 2])))
+    );
+    assert_eq!(r[0].ports, (500, 4500));
+    // Two sockaddr_in after the 16-byte request header: family, then the
+    // port in network order, then the address.
+    let raw = pol.raw_requests().next().unwrap();
+    let sa = raw.payload();
+    assert_eq!(raw.as_bytes().len(), 48);
+    assert_eq!(&sa[2..8], &[0x01, 0xf4, 10, 0, 0, 1]);
+    assert_eq!(&sa[18..24], &[0x11, 0x94, 10, 0, 0, 2]);
+
+    let m = msgs(
+        "spdadd 2001:db8:1::/48 2001:db8:2::/48 any -P out ipsec esp/tunnel/2001:db8::1[500]-2001:db8::2/require;",
+    );
+    let r: Vec<_> = parse(&m[0]).unwrap().policy().unwrap().requests().collect();
+    assert_eq!(r[0].ports, (500, 0));
+
+    // No brackets: zero ports, as before.
+    let m = msgs(
+        "spdadd 10.0.1.0/24 10.0.2.0/24 any -P out ipsec esp/tunnel/10.0.0.1-10.0.0.2/require;",
+    );
+    let r: Vec<_> = parse(&m[0]).unwrap().policy().unwrap().requests().collect();
+    assert_eq!(r[0].ports, (0, 0));
+}
+
+#[test]
 fn ipv6_icmp6_priorities_unique_and_spd_variants() {
     let m = msgs("spdupdate 2001:db8::/32 ::/0 icmp6 135,0 -P fwd prio def + 5 ipsec esp/tunnel/2001:db8::1-2001:db8::2/unique:9;");
     let p = parse(&m[0]).unwrap();

@@ -191,6 +191,7 @@ fn transport(proto: u8, level: u8) -> IpsecRequestRepr {
         level,
         reqid: 0,
         addrs: None,
+        ports: (0, 0),
     }
 }
 
@@ -198,6 +199,7 @@ fn tunnel(proto: u8, level: u8, src: IpAddr, dst: IpAddr) -> IpsecRequestRepr {
     IpsecRequestRepr {
         mode: IPSEC_MODE_TUNNEL,
         addrs: Some((src, dst)),
+        ports: (0, 0),
         ..transport(proto, level)
     }
 }

@@ -86,6 +86,29 @@ fn spdadd_notifies_and_spdget_returns_it() {
 }
 
 #[test]
+fn tunnel_endpoint_ports_are_accepted_and_reported_as_zero() {
+    // `esp/tunnel/20.0.0.1[500]-20.0.0.2[4500]/require`: af_key ignores
+    // the sockaddrs' ports and reports them as zero; so does the engine.
+    let mut h = H::new();
+    let rq = [IpsecRequestRepr {
+        ports: (500, 4500),
+        ..tunnel(IPPROTO_ESP, IPSEC_LEVEL_REQUIRE, GW1, GW2)
+    }];
+    let p = pol(IPSEC_POLICY_IPSEC, IPSEC_DIR_OUTBOUND, &rq);
+    let m = spd_msg(
+        SADB_X_SPDADD,
+        ad(N1, 24, 6, 0),
+        ad(N2, 24, 6, 80),
+        &p,
+        |_| Ok(()),
+    );
+    let r = h.ok(&m);
+    let got: StdVec<_> = dec(&r[0].1).policy().unwrap().requests().collect();
+    assert_eq!(got, [tunnel(IPPROTO_ESP, IPSEC_LEVEL_REQUIRE, GW1, GW2)]);
+    assert_eq!(got[0].ports, (0, 0));
+}
+
+#[test]
 fn spdupdate_replaces_in_place_and_setidx_adds() {
     let mut h = H::new();
     h.ok(&tunnel_policy(SADB_X_SPDADD, IPSEC_DIR_OUTBOUND, 1, |_| {

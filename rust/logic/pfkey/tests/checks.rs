@@ -373,6 +373,7 @@ fn rq(proto: u16, mode: u8, level: u8, addrs: Option<(IpAddr, IpAddr)>) -> Ipsec
         level,
         reqid: 0,
         addrs,
+        ports: (0, 0),
     }
 }
 
@@ -501,6 +502,7 @@ fn migrate() {
         level: 3,
         reqid,
         addrs: Some(a),
+        ports: (0, 0),
     };
     let mig = |reqs: &[IpsecRequestRepr], dir: u8| {
         build(|w| {
@@ -532,6 +534,7 @@ fn migrate() {
     assert_eq!(check(&mig(&[pair(o, 5), pair(n, 5)], 4)), Err(E::EINVAL));
     let bare = IpsecRequestRepr {
         addrs: None,
+        ports: (0, 0),
         ..pair(n, 5)
     };
     assert_eq!(check(&mig(&[pair(o, 5), bare], 2)), Err(E::EINVAL));

@@ -138,6 +138,7 @@ fn all(v6_addrs: bool) -> All {
                 level: 2,
                 reqid: 0,
                 addrs: None,
+                ports: (0, 0),
             },
             IpsecRequestRepr {
                 proto: 51,
@@ -145,6 +146,7 @@ fn all(v6_addrs: bool) -> All {
                 level: 3,
                 reqid: 0x3fff,
                 addrs: Some((c, d)),
+                ports: (500, 4500),
             },
             IpsecRequestRepr {
                 proto: 108,
@@ -152,6 +154,7 @@ fn all(v6_addrs: bool) -> All {
                 level: 1,
                 reqid: 9,
                 addrs: Some((a, b)),
+                ports: (0, 0),
             },
         ],
         sa2: Sa2Repr {
@@ -459,6 +462,7 @@ fn writer_rejects_misuse() {
         level: 2,
         reqid: 0,
         addrs: Some((v4(1, 1, 1, 1), v6(2))),
+        ports: (0, 0),
     }];
     let pol = PolicyRepr {
         policy_type: 2,

@@ -163,6 +163,7 @@ fn setkey_spdadd_tunnel() {
         level: IPSEC_LEVEL_REQUIRE,
         reqid: 0,
         addrs: Some((v4(192, 168, 0, 1), v4(192, 168, 0, 2))),
+        ports: (0, 0),
     }];
     let sel = |a| AddressRepr {
         prefixlen: 24,
@@ -191,6 +192,70 @@ fn setkey_spdadd_tunnel() {
     let pol = p.policy().unwrap();
     assert_eq!(pol.requests().collect::<StdVec<_>>(), rq);
     assert_eq!(pol.raw_requests().next().unwrap().len(), 48);
+}
+
+#[test]
+fn tunnel_endpoint_ports_round_trip() {
+    // `esp/tunnel/192.168.0.1[500]-192.168.0.2[4500]/require`: the same
+    // message with the ports in network order in each sockaddr_in.
+    let mut want = hex(SETKEY_SPDADD);
+    want[50..52].copy_from_slice(&[0x01, 0xf4]);
+    want[66..68].copy_from_slice(&[0x11, 0x94]);
+    let rq = [IpsecRequestRepr {
+        proto: u16::from(IPPROTO_ESP),
+        mode: IPSEC_MODE_TUNNEL,
+        level: IPSEC_LEVEL_REQUIRE,
+        reqid: 0,
+        addrs: Some((v4(192, 168, 0, 1), v4(192, 168, 0, 2))),
+        ports: (500, 4500),
+    }];
+    let sel = |a| AddressRepr {
+        prefixlen: 24,
+        ..host(a)
+    };
+    let h = MsgHeader {
+        msg_type: SADB_X_SPDADD,
+        pid: 0x1234,
+        ..MsgHeader::default()
+    };
+    let got = build(|w| {
+        w.header(&h)?;
+        w.policy(&PolicyRepr {
+            policy_type: IPSEC_POLICY_IPSEC,
+            dir: IPSEC_DIR_OUTBOUND,
+            id: 0,
+            priority: 0,
+            requests: &rq,
+        })?;
+        w.address(SADB_EXT_ADDRESS_SRC, &sel(v4(10, 0, 0, 0)))?;
+        w.address(SADB_EXT_ADDRESS_DST, &sel(v4(10, 0, 1, 0)))
+    });
+    assert_eq!(got, want);
+    let p = parse(&want).unwrap();
+    assert_eq!(check_required(SADB_X_SPDADD, &p), Ok(()));
+    assert_eq!(p.policy().unwrap().requests().collect::<StdVec<_>>(), rq);
+
+    // IPv6: sockaddr_in6 keeps the port at the same offset.
+    let rq6 = IpsecRequestRepr {
+        addrs: Some((v6(1), v6(2))),
+        ports: (65535, 1),
+        ..rq[0]
+    };
+    let b = build(|w| {
+        w.header(&h)?;
+        w.policy(&PolicyRepr {
+            policy_type: IPSEC_POLICY_IPSEC,
+            dir: IPSEC_DIR_OUTBOUND,
+            id: 0,
+            priority: 0,
+            requests: &[rq6],
+        })
+    });
+    // Request at 32, its sockaddr_in6s at 48 and 76 (ports 2 bytes in).
+    assert_eq!(b.len(), 16 + 16 + 16 + 56);
+    assert_eq!((&b[50..52], &b[78..80]), (&[0xff, 0xff][..], &[0, 1][..]));
+    let p = parse(&b).unwrap();
+    assert_eq!(p.policy().unwrap().requests().next(), Some(rq6));
 }
 
 #[test]
