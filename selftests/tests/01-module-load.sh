@@ -1,3 +1,4 @@
+# cost: 10 (seconds under TCG; selftests/run balances VMs by it)
 # rxfrm.ko is loaded by vm-run, owns PF_KEY, and exposes its parameters.
 . "$RXFRM_ROOT/selftests/lib/ktest.sh"
 expect "rxfrm in lsmod" sh -c 'lsmod | grep -q "^rxfrm "'

@@ -1,3 +1,4 @@
+# cost: 170 (seconds under TCG; selftests/run balances VMs by it)
 # 100 unload/load cycles; kmemleak (checked by vm-run) must stay silent.
 . "$RXFRM_ROOT/selftests/lib/ktest.sh"
 for i in $(seq 1 100); do
