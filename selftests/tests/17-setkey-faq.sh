@@ -8,7 +8,10 @@ for conf in "$ROOT"/selftests/seed/*.conf; do
   name=$(basename "$conf" .conf)
   ip netns add "sk-$name" || fail "netns $name"
   out=$(ip netns exec "sk-$name" "$SETKEY" -f "$conf" 2>&1) || { echo "$out"; fail "setkey -f $name.conf"; }
-  adds=$(grep -c '^add ' "$conf"); spds=$(grep -c '^spdadd ' "$conf")
+  # setkey runs in RFC mode by default, as ipsec-tools on Linux: every
+  # inbound policy also gets a fwd twin.
+  adds=$(grep -c '^add ' "$conf")
+  spds=$(( $(grep -c '^spdadd ' "$conf") + $(grep -c '^spdadd .* -P in ' "$conf") ))
   got_sa=$(ip netns exec "sk-$name" "$SETKEY" -D | grep -cE '^\s+(esp|ah|ipcomp) mode=')
   got_sp=$(ip netns exec "sk-$name" "$SETKEY" -DP | grep -cE '^\s+(in|out|fwd) ')
   [ "$got_sa" = "$adds" ] || fail "$name: $got_sa SAs listed, want $adds"
@@ -28,6 +31,7 @@ echo "$p"
 echo "$p" | grep -q '^10\.1\.1\.1\[any\] 20\.1\.1\.1\[any\] 255$\|^10\.1\.1\.1\[any\] 20\.1\.1\.1\[any\] any$' || fail "-DP selector line"
 echo "$p" | grep -qE '^\s+esp/transport//use$' || fail "-DP request line"
 echo "$p" | grep -qE '^\s+in prio def ipsec$' || fail "-DP inbound policy"
+echo "$p" | grep -qE '^\s+fwd prio def ipsec$' || fail "-DP fwd twin of the inbound policy"
 
 # Errors: a duplicate add fails (EEXIST) and the exit status says so; a
 # bad key length is caught before anything is sent.

@@ -53,10 +53,11 @@ pub struct Cli {
     /// With -D: show ports of SA addresses
     #[arg(short = 'p')]
     pub withports: bool,
-    /// RFC mode: also install a fwd policy for each inbound one
-    #[arg(short = 'r')]
+    /// RFC mode: also install a fwd policy for each inbound one (the
+    /// default, as ipsec-tools' setkey on Linux)
+    #[arg(short = 'r', overrides_with = "kernel")]
     pub rfc: bool,
-    /// Kernel mode: policies exactly as given (the default)
+    /// Kernel mode: policies exactly as given
     #[arg(short = 'k', overrides_with = "rfc")]
     pub kernel: bool,
 }
@@ -111,7 +112,8 @@ pub fn run(cli: &Cli, env: &mut Env<'_>) -> i32 {
         hexdump: cli.hexdump,
         all: cli.all,
         withports: cli.withports,
-        rfc: cli.rfc && !cli.kernel,
+        // ipsec-tools on Linux (HAVE_POLICY_FWD) starts with f_rfcmode = 1.
+        rfc: !cli.kernel,
     };
     let tx: Option<&mut dyn Transport> = match sock.as_mut() {
         Some(s) => Some(&mut **s),

@@ -470,3 +470,31 @@ fn monitor_prints_each_message_until_the_socket_fails() {
     let block = "01:01:01.000000 \nsadb_msg{ version=2 type=9 errno=0 satype=0\n  len=2 reserved=0 seq=5 pid=77\n\n";
     assert_eq!(out, format!("{block}{block}"));
 }
+
+#[test]
+fn inbound_policies_get_a_fwd_twin_unless_kernel_mode() {
+    // ipsec-tools on Linux runs in RFC mode (f_rfcmode = 1): an inbound
+    // policy is installed for fwd too. -k installs exactly what is written.
+    let line = "spdadd 20.1.1.1 10.1.1.1 any -P in ipsec esp/transport//require;\n";
+    let dirs = |k: &Rc<RefCell<Kernel>>| -> Vec<u8> {
+        k.borrow()
+            .sent
+            .iter()
+            .map(|m| parse(m).unwrap().policy().unwrap().dir)
+            .collect()
+    };
+    let k = Rc::default();
+    assert_eq!(setkey(&k, &["-c"], line).code, 0);
+    assert_eq!(dirs(&k), [IPSEC_DIR_INBOUND, IPSEC_DIR_FWD]);
+    let k = Rc::default();
+    assert_eq!(setkey(&k, &["-k", "-c"], line).code, 0);
+    assert_eq!(dirs(&k), [IPSEC_DIR_INBOUND]);
+    let k = Rc::default();
+    let out = "spdadd 10.1.1.1 20.1.1.1 any -P out ipsec esp/transport//require;\n";
+    assert_eq!(setkey(&k, &["-c"], out).code, 0);
+    assert_eq!(
+        dirs(&k),
+        [IPSEC_DIR_OUTBOUND],
+        "outbound policies have no twin"
+    );
+}
