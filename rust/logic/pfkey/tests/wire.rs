@@ -154,16 +154,16 @@ const SETKEY_SPDADD: &str = "
     03 00 06 00 ff 18 00 00  02 00 00 00 0a 00 01 00
     00 00 00 00 00 00 00 00";
 
-#[test]
-fn setkey_spdadd_tunnel() {
-    let want = hex(SETKEY_SPDADD);
+/// setkey's SPDADD for `esp/tunnel/192.168.0.1[p]-192.168.0.2[q]/require`
+/// from 10.0.0.0/24 to 10.0.1.0/24, built with the writer; and its request.
+fn tunnel_spdadd(ports: (u16, u16)) -> (StdVec<u8>, IpsecRequestRepr) {
     let rq = [IpsecRequestRepr {
         proto: u16::from(IPPROTO_ESP),
         mode: IPSEC_MODE_TUNNEL,
         level: IPSEC_LEVEL_REQUIRE,
         reqid: 0,
         addrs: Some((v4(192, 168, 0, 1), v4(192, 168, 0, 2))),
-        ports: (0, 0),
+        ports,
     }];
     let sel = |a| AddressRepr {
         prefixlen: 24,
@@ -186,11 +186,18 @@ fn setkey_spdadd_tunnel() {
         w.address(SADB_EXT_ADDRESS_SRC, &sel(v4(10, 0, 0, 0)))?;
         w.address(SADB_EXT_ADDRESS_DST, &sel(v4(10, 0, 1, 0)))
     });
+    (got, rq[0])
+}
+
+#[test]
+fn setkey_spdadd_tunnel() {
+    let want = hex(SETKEY_SPDADD);
+    let (got, rq) = tunnel_spdadd((0, 0));
     assert_eq!(got, want);
     let p = parse(&want).unwrap();
     assert_eq!(check_required(SADB_X_SPDADD, &p), Ok(()));
     let pol = p.policy().unwrap();
-    assert_eq!(pol.requests().collect::<StdVec<_>>(), rq);
+    assert_eq!(pol.requests().collect::<StdVec<_>>(), [rq]);
     assert_eq!(pol.raw_requests().next().unwrap().len(), 48);
 }
 
@@ -201,45 +208,21 @@ fn tunnel_endpoint_ports_round_trip() {
     let mut want = hex(SETKEY_SPDADD);
     want[50..52].copy_from_slice(&[0x01, 0xf4]);
     want[66..68].copy_from_slice(&[0x11, 0x94]);
-    let rq = [IpsecRequestRepr {
-        proto: u16::from(IPPROTO_ESP),
-        mode: IPSEC_MODE_TUNNEL,
-        level: IPSEC_LEVEL_REQUIRE,
-        reqid: 0,
-        addrs: Some((v4(192, 168, 0, 1), v4(192, 168, 0, 2))),
-        ports: (500, 4500),
-    }];
-    let sel = |a| AddressRepr {
-        prefixlen: 24,
-        ..host(a)
-    };
-    let h = MsgHeader {
-        msg_type: SADB_X_SPDADD,
-        pid: 0x1234,
-        ..MsgHeader::default()
-    };
-    let got = build(|w| {
-        w.header(&h)?;
-        w.policy(&PolicyRepr {
-            policy_type: IPSEC_POLICY_IPSEC,
-            dir: IPSEC_DIR_OUTBOUND,
-            id: 0,
-            priority: 0,
-            requests: &rq,
-        })?;
-        w.address(SADB_EXT_ADDRESS_SRC, &sel(v4(10, 0, 0, 0)))?;
-        w.address(SADB_EXT_ADDRESS_DST, &sel(v4(10, 0, 1, 0)))
-    });
+    let (got, rq) = tunnel_spdadd((500, 4500));
     assert_eq!(got, want);
     let p = parse(&want).unwrap();
     assert_eq!(check_required(SADB_X_SPDADD, &p), Ok(()));
-    assert_eq!(p.policy().unwrap().requests().collect::<StdVec<_>>(), rq);
+    assert_eq!(p.policy().unwrap().requests().collect::<StdVec<_>>(), [rq]);
 
     // IPv6: sockaddr_in6 keeps the port at the same offset.
     let rq6 = IpsecRequestRepr {
         addrs: Some((v6(1), v6(2))),
         ports: (65535, 1),
-        ..rq[0]
+        ..rq
+    };
+    let h = MsgHeader {
+        msg_type: SADB_X_SPDADD,
+        ..MsgHeader::default()
     };
     let b = build(|w| {
         w.header(&h)?;
