@@ -186,26 +186,26 @@ struct Run {
     err: String,
 }
 
-fn setkey(k: &Rc<RefCell<Kernel>>, args: &[&str], input: &str) -> Run {
+/// Runs the CLI with `args` and `input` on stdin against `open`'s
+/// transport, at the given clock, reading files through `files`.
+fn run_with(
+    args: &[&str],
+    input: &str,
+    open: &mut dyn FnMut() -> io::Result<Box<dyn Transport>>,
+    clock: (u64, i64),
+    files: &dyn Fn(&str) -> io::Result<String>,
+) -> Run {
     let cli = Cli::try_parse_from(std::iter::once("setkey").chain(args.iter().copied())).unwrap();
     let mut stdin = io::Cursor::new(input.as_bytes().to_vec());
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let kk = k.clone();
-    let mut open = move || Ok(Box::new(Fake(kk.clone())) as Box<dyn Transport>);
-    let files = |p: &str| {
-        match p {
-        "/etc/ipsec.conf" => Ok("flush;\nspdflush;\nadd 10.0.0.1 10.0.0.2 esp 1 -E null;\nadd 10.0.0.1 10.0.0.2 esp 1 -E 3des-cbc \"x\";\n".into()),
-        _ => Err(io::Error::from(io::ErrorKind::NotFound)),
-    }
-    };
     let mut env = Env {
         stdin: &mut stdin,
         out: &mut out,
         err: &mut err,
-        open: &mut open,
+        open,
         resolve: &no_dns,
-        clock: &|| (1_700_000_010, 0),
-        read_file: &files,
+        clock: &move || clock,
+        read_file: files,
     };
     let code = run(&cli, &mut env);
     Run {
@@ -213,6 +213,22 @@ fn setkey(k: &Rc<RefCell<Kernel>>, args: &[&str], input: &str) -> Run {
         out: String::from_utf8(out).unwrap(),
         err: String::from_utf8(err).unwrap(),
     }
+}
+
+fn no_files(_: &str) -> io::Result<String> {
+    Err(io::ErrorKind::NotFound.into())
+}
+
+fn setkey(k: &Rc<RefCell<Kernel>>, args: &[&str], input: &str) -> Run {
+    let kk = k.clone();
+    let mut open = move || Ok(Box::new(Fake(kk.clone())) as Box<dyn Transport>);
+    let files = |p: &str| {
+        match p {
+        "/etc/ipsec.conf" => Ok("flush;\nspdflush;\nadd 10.0.0.1 10.0.0.2 esp 1 -E null;\nadd 10.0.0.1 10.0.0.2 esp 1 -E 3des-cbc \"x\";\n".into()),
+        _ => no_files(p),
+    }
+    };
+    run_with(args, input, &mut open, (1_700_000_010, 0), &files)
 }
 
 const FAQ: &str = r#"#! comments are fine
@@ -331,21 +347,16 @@ fn file_mode_names_the_file_and_reports_open_errors() {
 
 #[test]
 fn no_act_and_verbose_never_open_the_socket() {
-    let cli = Cli::try_parse_from(["setkey", "-nv", "-c"]).unwrap();
-    let mut stdin = io::Cursor::new(b"spdadd 10.0.0.1 10.0.0.2 any -P out none;\n".to_vec());
-    let (mut out, mut err) = (Vec::new(), Vec::new());
     let mut open = || -> io::Result<Box<dyn Transport>> { panic!("-n must not open PF_KEY") };
-    let mut env = Env {
-        stdin: &mut stdin,
-        out: &mut out,
-        err: &mut err,
-        open: &mut open,
-        resolve: &no_dns,
-        clock: &|| (0, 0),
-        read_file: &|_| Err(io::ErrorKind::NotFound.into()),
-    };
-    assert_eq!(run(&cli, &mut env), 0);
-    let out = String::from_utf8(out).unwrap();
+    let r = run_with(
+        &["-nv", "-c"],
+        "spdadd 10.0.0.1 10.0.0.2 any -P out none;\n",
+        &mut open,
+        (0, 0),
+        &no_files,
+    );
+    assert_eq!(r.code, 0);
+    let out = r.out;
     assert!(
         out.starts_with("sadb_msg{ version=2 type=14 errno=0 satype=0\n  len="),
         "{out}"
@@ -359,22 +370,11 @@ fn no_act_and_verbose_never_open_the_socket() {
 
 #[test]
 fn socket_failure_and_usage() {
-    let cli = Cli::try_parse_from(["setkey", "-D"]).unwrap();
-    let (mut out, mut err) = (Vec::new(), Vec::new());
     let mut open = || -> io::Result<Box<dyn Transport>> { Err(io::Error::from_raw_os_error(97)) };
-    let mut stdin = io::Cursor::new(Vec::new());
-    let mut env = Env {
-        stdin: &mut stdin,
-        out: &mut out,
-        err: &mut err,
-        open: &mut open,
-        resolve: &no_dns,
-        clock: &|| (0, 0),
-        read_file: &|_| Err(io::ErrorKind::NotFound.into()),
-    };
-    assert_eq!(run(&cli, &mut env), 1);
+    let r = run_with(&["-D"], "", &mut open, (0, 0), &no_files);
+    assert_eq!(r.code, 1);
     assert_eq!(
-        String::from_utf8(err).unwrap(),
+        r.err,
         "setkey: pfkey_open: Address family not supported by protocol\n"
     );
     let k = Rc::default();
@@ -451,22 +451,11 @@ fn monitor_prints_each_message_until_the_socket_fails() {
                 .ok_or_else(|| io::Error::from_raw_os_error(9))
         }
     }
-    let cli = Cli::try_parse_from(["setkey", "-x"]).unwrap();
-    let (mut out, mut err) = (Vec::new(), Vec::new());
     let kk = k.clone();
     let mut open = move || Ok(Box::new(Mon(kk.clone())) as Box<dyn Transport>);
-    let mut stdin = io::Cursor::new(Vec::new());
-    let mut env = Env {
-        stdin: &mut stdin,
-        out: &mut out,
-        err: &mut err,
-        open: &mut open,
-        resolve: &no_dns,
-        clock: &|| (3600 + 61, 0),
-        read_file: &|_| Err(io::ErrorKind::NotFound.into()),
-    };
-    assert_eq!(run(&cli, &mut env), 1);
-    let out = String::from_utf8(out).unwrap();
+    let r = run_with(&["-x"], "", &mut open, (3600 + 61, 0), &no_files);
+    assert_eq!(r.code, 1);
+    let out = r.out;
     let block = "01:01:01.000000 \nsadb_msg{ version=2 type=9 errno=0 satype=0\n  len=2 reserved=0 seq=5 pid=77\n\n";
     assert_eq!(out, format!("{block}{block}"));
 }
