@@ -142,6 +142,31 @@ pub struct Sad {
     order: OrderLog<()>,
     acq_seq: u32,
     larval_lifetime: u64,
+    changes: Changes,
+}
+
+/// SAs added, removed or changed in state since the datapath last looked
+/// (`Sad::take_changes`): it mirrors only those into its packet-path
+/// tables instead of rescanning the SAD.
+#[derive(Default)]
+pub struct Changes {
+    /// Ids of the SAs concerned (possibly repeated, possibly gone since).
+    pub ids: Vec<u64>,
+    /// Too many to list, or a bulk change: resynchronise everything.
+    pub all: bool,
+}
+
+impl Changes {
+    fn note(&mut self, id: u64) {
+        if !self.all && self.ids.push(id).is_err() {
+            self.all = true;
+        }
+    }
+
+    /// Nothing changed.
+    pub fn is_empty(&self) -> bool {
+        !self.all && self.ids.is_empty()
+    }
 }
 
 impl Default for Sad {
@@ -162,7 +187,13 @@ impl Sad {
             order: OrderLog::new(),
             acq_seq: 0,
             larval_lifetime: LARVAL_LIFETIME,
+            changes: Changes::default(),
         }
+    }
+
+    /// What changed since the last call (see [`Changes`]).
+    pub fn take_changes(&mut self) -> Changes {
+        core::mem::take(&mut self.changes)
     }
 
     /// Sets how long larval SAs live (seconds, 0 for ever).
@@ -281,11 +312,13 @@ impl Sad {
             }
         }
         self.sas.insert(id, sa)?;
+        self.changes.note(id);
         Ok(id)
     }
 
     fn unlink(&mut self, id: u64) -> Option<Sa> {
         let sa = self.sas.remove(&id)?;
+        self.changes.note(id);
         if sa.ident.spi != 0 {
             self.by_spi.remove_where(&spi_key(&sa.ident), |v| *v == id);
         }
@@ -388,6 +421,7 @@ impl Sad {
                 old.lifetime_soft = sa.lifetime_soft;
                 old.state = SaState::Mature;
                 old.expiry.rearm_soft();
+                self.changes.note(old_id);
                 Ok(old_id)
             }
         }
@@ -408,6 +442,7 @@ impl Sad {
     /// `on_remove` with each before it is dropped; returns how many.
     pub fn flush(&mut self, proto: Option<IpsecProto>, mut on_remove: impl FnMut(&Sa)) -> usize {
         let before = self.sas.len();
+        self.changes.all = true;
         self.sas.retain(|_, sa| {
             let hit = proto.is_none_or(|p| sa.ident.proto == p);
             if hit {
@@ -486,6 +521,7 @@ impl Sad {
             // Reserve before polling so that a failed push loses no event.
             out.reserve(1)?;
             if let Some(e) = sa.poll_expiry(now) {
+                self.changes.note(sa.id);
                 out.push((sa.id, e))?;
             }
         }

@@ -153,6 +153,7 @@ pub struct Spd {
     dirs: [TupleSpace<u32>; 3],
     order: OrderLog<u32>,
     idx_generator: u32,
+    generation: u64,
 }
 
 impl Default for Spd {
@@ -169,7 +170,14 @@ impl Spd {
             dirs: [TupleSpace::new(), TupleSpace::new(), TupleSpace::new()],
             order: OrderLog::new(),
             idx_generator: 0,
+            generation: 0,
         }
+    }
+
+    /// Bumped by every change, so the datapath knows when to recompile
+    /// its lookup copy.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Number of policies in all directions.
@@ -270,6 +278,7 @@ impl Spd {
             p.index = slot.index;
             p.seq = slot.seq;
             let replaced = core::mem::replace(slot, p);
+            self.generation += 1;
             return Ok((old, Some(replaced)));
         }
         let index = self.gen_index(p.dir)?;
@@ -281,11 +290,13 @@ impl Spd {
         p.index = index;
         p.seq = self.order.push(index)?;
         self.policies.insert(index, p)?;
+        self.generation += 1;
         Ok((index, None))
     }
 
     fn unlink(&mut self, index: u32) -> Option<Policy> {
         let p = self.policies.remove(&index)?;
+        self.generation += 1;
         let sel = p.selector;
         self.space_mut(p.dir).remove(&sel, index);
         self.order.remove(p.seq);
@@ -316,6 +327,7 @@ impl Spd {
     /// `SPDFLUSH`: removes every policy; returns how many there were.
     pub fn flush(&mut self) -> usize {
         let n = self.policies.len();
+        self.generation += 1;
         self.policies.clear();
         for d in self.dirs.iter_mut() {
             d.clear();
