@@ -16,4 +16,5 @@ pub mod secpath;
 pub mod selector;
 pub mod spd;
 pub mod stats;
+pub mod suite;
 pub mod types;
