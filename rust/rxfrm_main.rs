@@ -19,6 +19,7 @@ pub mod seam;
 pub mod logic;
 
 mod af_key;
+mod datapath;
 mod netns;
 
 module! {
@@ -45,20 +46,36 @@ sys::param::module_param_uint!(
 );
 
 struct Rxfrm {
-    // Dropped in reverse order: the family goes first so no new socket can
-    // reach a namespace state that is being torn down.
+    // Dropped in this order: no more ESP input, no new socket, then the
+    // namespaces' states (hooks, tables, bundles), then the bundle cache.
+    _esp: sys::proto::ProtoRegistration,
     _family: sys::sock::FamilyRegistration,
     _pernet: sys::pernet::PernetRegistration,
+    _dst: DstCache,
+}
+
+/// The bundle entries' slab, destroyed last.
+struct DstCache;
+
+impl Drop for DstCache {
+    fn drop(&mut self) {
+        sys::dst::exit();
+    }
 }
 
 impl kernel::Module for Rxfrm {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        sys::dst::init()?;
+        let dst = DstCache;
         let pernet = sys::pernet::PernetRegistration::new()?;
         let family = sys::sock::FamilyRegistration::new()?;
-        pr_info!("rxfrm {} loaded: PF_KEY v2 ready\n", env!("RXFRM_VERSION"));
+        let esp = sys::proto::ProtoRegistration::esp()?;
+        pr_info!("rxfrm {} loaded: PF_KEY v2 and ESP ready\n", env!("RXFRM_VERSION"));
         Ok(Rxfrm {
+            _esp: esp,
             _family: family,
             _pernet: pernet,
+            _dst: dst,
         })
     }
 }

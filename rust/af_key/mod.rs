@@ -92,6 +92,7 @@ pub(crate) fn on_sendmsg(sock: &KeySock<'_>, msg: &[u8]) -> Result {
         let mut ctl = sock.state().ctl.lock();
         engine.limits = limits();
         let res = engine.handle(msg, &mut ctl, real_seconds(), &KernelProbe, &mut pending);
+        crate::datapath::sync(&state.dp, &mut engine);
         sock.state().sync_flags(&ctl);
         if res.is_ok() && ctl.dump.is_some() {
             // Deliver what precedes the dump first, then start it.
@@ -154,8 +155,15 @@ pub(crate) fn on_recv(sock: &KeySock<'_>) {
 /// registered sockets.
 pub(crate) fn on_tick(state: &NetState) {
     let mut pending = Pending::new(&state.socks);
-    state.engine.lock().tick(real_seconds(), &mut pending);
+    {
+        let mut engine = state.engine.lock();
+        let now = real_seconds();
+        crate::datapath::tick(&state.dp, &mut engine, now, &KernelProbe, &mut pending);
+        engine.tick(now, &mut pending);
+        crate::datapath::sync(&state.dp, &mut engine);
+    }
     let _ = pending.deliver(&state.socks, None);
+    state.dp.reclaim();
 }
 
 /// The socket is closing (already unlisted): drop any dump in progress.

@@ -41,6 +41,15 @@ impl Ticker {
         self.schedule();
     }
 
+    /// Runs the tick as soon as possible (any context).
+    pub(crate) fn kick(&self) {
+        if !self.stopping.load(Ordering::Acquire) {
+            // SAFETY: the work was initialised in `new` and is pinned;
+            // mod_delayed_work is safe from softirq.
+            unsafe { bindings::rxfrm_kick_delayed(self.work.get()) };
+        }
+    }
+
     fn schedule(&self) {
         if !self.stopping.load(Ordering::Acquire) {
             // SAFETY: the work was initialised in `new` and is pinned.

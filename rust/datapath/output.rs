@@ -1,0 +1,421 @@
+//! Output: the outbound policy decides; an IPsec policy gets a bundle — a
+//! chain of dst entries, one per template, each applying its SA in its
+//! `output` and passing the packet to the next, the last to the route (the
+//! stackable destinations of the Linux xfrm design). Bundles are cached per
+//! policy and rebuilt when the SAD/SPD generation or the route changes.
+
+use super::hooks::{flow, Verdict};
+use super::policy::{Cached, PolicyDp};
+use super::sa::DpSa;
+use super::{AcquireReq, Dp, OutKey};
+use crate::logic::addr::IpAddr;
+use crate::logic::esp::{EspLayout, ESP_HDR_LEN};
+use crate::logic::packet::Flow;
+use crate::logic::spd::MAX_TEMPLATES;
+use crate::logic::stats::Stat;
+use crate::logic::types::{Action, Dir, Level, Mode};
+use crate::sys::aead::{self, Completion, Run};
+use crate::sys::dst::{self, DstRef, Entry, EntrySpec};
+use crate::sys::pernet::Net;
+use crate::sys::pkt::Pkt;
+use crate::sys::rcu::RcuGuard;
+use crate::sys::util::real_seconds;
+use kernel::ffi::c_int;
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+const AF_INET: u16 = 2;
+const AF_INET6: u16 = 10;
+const IPPROTO_ESP: u8 = 50;
+/// Room left in front for link-layer headers (LL_MAX_HEADER-ish).
+const LL_ROOM: usize = 128;
+
+/// LOCAL_OUT / FORWARD: picks the policy and attaches the bundle.
+pub(crate) fn attach(net: Net, dp: &Dp, pkt: &mut Pkt, v6: bool) -> Verdict {
+    let g = RcuGuard::new();
+    let Some(view) = dp.spd.get(&g) else {
+        return Verdict::Accept;
+    };
+    let route = match pkt.dst() {
+        Some(r) if !r.is_bundle() => r,
+        _ => return Verdict::Accept,
+    };
+    let Some(f) = flow(pkt, v6) else {
+        return Verdict::Accept;
+    };
+    let Some(pd) = view.lookup(Dir::Outbound, &f.key) else {
+        return Verdict::Accept;
+    };
+    match pd.action {
+        Action::Ipsec => {}
+        Action::Discard => {
+            dp.count(Stat::XfrmOutPolBlock);
+            return Verdict::Drop;
+        }
+        _ => return Verdict::Accept,
+    }
+    let genid = dp.genid();
+    let hit = {
+        let c = pd.cache.lock();
+        c.as_ref()
+            .filter(|c| {
+                c.genid == genid
+                    && c.route.as_ptr() == route.as_ptr()
+                    && c.src == f.key.src
+                    && c.dst == f.key.dst
+                    && c.bundle.as_ref().is_none_or(|b| b.is_valid())
+            })
+            .map(|c| c.bundle.clone())
+    };
+    let bundle = match hit {
+        Some(b) => b,
+        None => match build(net, dp, &g, pd, &f, &route, genid) {
+            Ok(b) => {
+                *pd.cache.lock() = Some(Cached {
+                    route: route.clone(),
+                    src: f.key.src,
+                    dst: f.key.dst,
+                    bundle: b.clone(),
+                    genid,
+                });
+                b
+            }
+            Err(v) => return v,
+        },
+    };
+    if let Some(b) = bundle {
+        pkt.set_dst(b);
+    }
+    Verdict::Accept
+}
+
+fn family(a: &IpAddr) -> u16 {
+    match a {
+        IpAddr::V4(_) => AF_INET,
+        IpAddr::V6(_) => AF_INET6,
+    }
+}
+
+fn route_to(net: Net, dst: &IpAddr, src: &IpAddr) -> Option<DstRef> {
+    match (dst, src) {
+        (IpAddr::V4(d), IpAddr::V4(s)) => dst::route4(net, *d, *s),
+        (IpAddr::V6(d), IpAddr::V6(s)) => dst::route6(net, *d, *s),
+        _ => None,
+    }
+}
+
+/// Most bytes an entry adds: ESP header, IV, worst padding, trailer, ICV,
+/// and the outer header in tunnel mode.
+fn overhead(l: &EspLayout, outer: Option<u16>) -> u16 {
+    let ip = match outer {
+        Some(AF_INET) => 20,
+        Some(_) => 40,
+        None => 0,
+    };
+    (ESP_HDR_LEN + l.iv_len + l.block + 1 + l.icv_len + ip) as u16
+}
+
+/// `xfrm_tmpl_resolve` + `xfrm_bundle_create`: one SA per template
+/// (tunnel templates move the addresses later templates resolve with),
+/// then the entries from the route back to the first transform. `Ok(None)`:
+/// only optional templates, none with an SA: send in clear.
+fn build(
+    net: Net,
+    dp: &Dp,
+    g: &RcuGuard,
+    pd: &Arc<PolicyDp>,
+    f: &Flow,
+    route: &DstRef,
+    genid: u32,
+) -> Result<Option<DstRef>, Verdict> {
+    let mut chosen: [Option<(Arc<DpSa>, u16, Option<u16>)>; MAX_TEMPLATES] = Default::default();
+    let (mut local, mut remote) = (f.key.src, f.key.dst);
+    let mut fam = family(&f.key.dst);
+    let mut last_route = route.clone();
+    let mut missing = false;
+    for (i, t) in pd.templates.iter().enumerate() {
+        let tunnel = t.mode == Mode::Tunnel;
+        let (s, d) = if tunnel { (t.src, t.dst) } else { (local, remote) };
+        let key = OutKey { src: s, dst: d, proto: t.proto, tunnel, reqid: t.reqid };
+        let sa = dp.sa_out.get(g, &key).filter(|sa| !sa.expired.load(core::sync::atomic::Ordering::Relaxed));
+        if tunnel {
+            local = t.src;
+            remote = t.dst;
+            fam = family(&t.dst);
+            let Some(r) = route_to(net, &t.dst, &t.src) else {
+                dp.count(Stat::XfrmOutBundleGenError);
+                return Err(Verdict::Drop);
+            };
+            last_route = r;
+        }
+        match sa {
+            Some(sa) => {
+                let o = overhead(&sa.layout, tunnel.then_some(fam));
+                if let Some(slot) = chosen.get_mut(i) {
+                    *slot = Some((sa.clone(), o, tunnel.then_some(fam)));
+                }
+            }
+            None if t.level == Level::Use => {}
+            None => {
+                missing = true;
+                if pd.acquire_due(real_seconds()) {
+                    let req = AcquireReq { policy: pd.index, template: i, flow: f.key };
+                    if dp.queue_acquire(req) {
+                        net.state().ticker.kick();
+                    }
+                }
+            }
+        }
+    }
+    if missing {
+        dp.count(Stat::XfrmOutNoStates);
+        return Err(Verdict::Drop);
+    }
+    // Families of what each entry emits, to label them.
+    let mut fams = [0u16; MAX_TEMPLATES];
+    let mut cur = family(&f.key.dst);
+    for (i, c) in chosen.iter().enumerate() {
+        if let Some((_, _, Some(outer))) = c {
+            cur = *outer;
+        }
+        if let Some(x) = fams.get_mut(i) {
+            *x = cur;
+        }
+    }
+    let mut next: Option<DstRef> = None;
+    for (i, c) in chosen.iter().enumerate().rev() {
+        let Some((sa, o, _)) = c else {
+            continue;
+        };
+        let after = next.clone().unwrap_or_else(|| last_route.clone());
+        let spec = EntrySpec { family: fams.get(i).copied().unwrap_or(AF_INET), genid, overhead: *o };
+        match dst::new_entry(&after, &spec, sa.clone()) {
+            Some(e) => next = Some(e),
+            None => {
+                dp.count(Stat::XfrmOutBundleGenError);
+                return Err(Verdict::Drop);
+            }
+        }
+    }
+    Ok(next)
+}
+
+/// A packet leaving through a bundle entry (`dst->output`).
+pub(crate) fn on_dst_output(net: Net, pkt: Pkt) -> c_int {
+    let Some(entry) = dst::entry_of(&pkt) else {
+        return -(kernel::bindings::EINVAL as c_int);
+    };
+    if !pkt.is_gso() {
+        return transform(net, &entry, pkt);
+    }
+    let Some(segs) = pkt.segment() else {
+        net.state().dp.count(Stat::XfrmOutError);
+        return -(kernel::bindings::ENOMEM as c_int);
+    };
+    for seg in segs {
+        let _ = transform(net, &entry, seg);
+    }
+    0
+}
+
+struct OutCtx {
+    pkt: Pkt,
+    next: DstRef,
+    net: Net,
+    esp_off: usize,
+}
+
+impl Completion for OutCtx {
+    fn buffer(&mut self) -> &mut [u8] {
+        let off = self.esp_off;
+        self.pkt.bytes_mut().get_mut(off..).unwrap_or(&mut [])
+    }
+
+    fn complete(self: KBox<Self>, err: c_int) {
+        let _ = encrypted(KBox::into_inner(self), err);
+    }
+}
+
+/// Where ESP goes in a transport-mode packet, and the byte naming the
+/// protocol after the headers ESP follows.
+fn transport_split(b: &[u8], v6: bool) -> Option<(usize, usize)> {
+    if !v6 {
+        return Some((usize::from(*b.first()? & 0x0f) * 4, 9));
+    }
+    // After hop-by-hop and routing headers (those the path must see).
+    let (mut pos, mut off) = (6usize, 40usize);
+    while matches!(*b.get(pos)?, 0 | 43) {
+        let len = (usize::from(*b.get(off + 1)?) + 1) * 8;
+        pos = off;
+        off += len;
+    }
+    Some((off, pos))
+}
+
+/// Applies the entry's SA to one packet and sends it on.
+fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
+    let dp = &net.state().dp;
+    let sa = &entry.sa;
+    let l = sa.layout;
+    let drop_with = |s: Stat| {
+        dp.count(s);
+        -(kernel::bindings::EINVAL as c_int)
+    };
+    if !pkt.checksum_help() {
+        return drop_with(Stat::XfrmOutError);
+    }
+    let mut first = [0u8; 8];
+    if pkt.copy_out(0, &mut first).is_none() {
+        return drop_with(Stat::XfrmOutError);
+    }
+    let v6_in = first[0] >> 4 == 6;
+    let df_in = !v6_in && first[6] & 0x40 != 0;
+    let outer_v6 = if sa.tunnel { matches!(sa.ident.dst, IpAddr::V6(_)) } else { v6_in };
+    let outer_h = if !sa.tunnel { 0 } else if outer_v6 { 40 } else { 20 };
+    let esp_h = ESP_HDR_LEN + l.iv_len;
+    if pkt.make_private(LL_ROOM + outer_h + esp_h, l.block + 2 + l.icv_len).is_err() {
+        return drop_with(Stat::XfrmOutError);
+    }
+    let len = pkt.len();
+    let (l3h, nh_pos) = if sa.tunnel {
+        (0, 0)
+    } else {
+        match transport_split(pkt.bytes_mut(), v6_in) {
+            Some(x) if x.0 <= len => x,
+            _ => return drop_with(Stat::XfrmOutError),
+        }
+    };
+    let payload = len - l3h;
+    let pad = l.pad_len(payload);
+    let new_len = len + outer_h + esp_h + pad + 2 + l.icv_len;
+    let mtu = entry.next.mtu() as usize;
+    if new_len > mtu && (outer_v6 || df_in) && !pkt.ignore_df() {
+        dp.count(Stat::RxfrmOutMtuExceeded);
+        let net_adj = match (sa.tunnel, v6_in) {
+            (true, _) => 0,
+            (false, false) => 20,
+            (false, true) => 40,
+        };
+        let inner_mtu = l.payload_mtu(mtu as u32, (esp_h + outer_h) as u32, net_adj);
+        // ICMP needs a route of the packet's own family to answer along.
+        if !entry.next.is_bundle() && v6_in == (entry.family == AF_INET6) {
+            pkt.set_dst(entry.next.clone());
+            pkt.too_big(v6_in, inner_mtu);
+        }
+        return -(kernel::bindings::EMSGSIZE as c_int);
+    }
+    let Some(seq) = sa.next_seq() else {
+        return drop_with(Stat::XfrmOutStateSeqError);
+    };
+    if !sa.charge(len) {
+        net.state().ticker.kick();
+        return drop_with(Stat::XfrmOutStateExpired);
+    }
+    let esp_off = if sa.tunnel { outer_h } else { l3h };
+    let next_header;
+    if sa.tunnel {
+        next_header = if v6_in { 41 } else { 4 };
+        if !pkt.push(outer_h + esp_h) {
+            return drop_with(Stat::XfrmOutError);
+        }
+    } else {
+        next_header = pkt.bytes_mut().get(nh_pos).copied().unwrap_or(0);
+        if !pkt.push(esp_h) {
+            return drop_with(Stat::XfrmOutError);
+        }
+        let b = pkt.bytes_mut();
+        b.copy_within(esp_h..esp_h + l3h, 0);
+    }
+    if !pkt.put(pad + 2 + l.icv_len) {
+        return drop_with(Stat::XfrmOutError);
+    }
+    let total = pkt.len();
+    let tr_off = esp_off + esp_h + payload;
+    let hop = entry.next.hop_limit(outer_v6);
+    {
+        let b = pkt.bytes_mut();
+        let ok = b
+            .get_mut(tr_off..tr_off + pad + 2)
+            .is_some_and(|t| l.write_trailer(t, pad, next_header).is_ok());
+        if !ok {
+            return drop_with(Stat::XfrmOutError);
+        }
+        if let Some(h) = b.get_mut(esp_off..esp_off + 8) {
+            h[..4].copy_from_slice(&sa.ident.spi.to_be_bytes());
+            h[4..].copy_from_slice(&(seq as u32).to_be_bytes());
+        }
+        if sa.tunnel {
+            write_outer(b, &first, v6_in, outer_v6, total, hop, &sa.ident.src, &sa.ident.dst);
+        } else if v6_in {
+            if let Some(x) = b.get_mut(nh_pos) {
+                *x = IPPROTO_ESP;
+            }
+            let pl = ((total - 40) as u16).to_be_bytes();
+            if let Some(x) = b.get_mut(4..6) {
+                x.copy_from_slice(&pl);
+            }
+        } else {
+            if let Some(x) = b.get_mut(9) {
+                *x = IPPROTO_ESP;
+            }
+            if let Some(x) = b.get_mut(2..4) {
+                x.copy_from_slice(&(total as u16).to_be_bytes());
+            }
+        }
+    }
+    pkt.set_network_header(0);
+    if sa.tunnel {
+        pkt.clear_ipcb();
+        pkt.set_protocol(if outer_v6 { 0x86dd } else { 0x0800 });
+        if !outer_v6 {
+            pkt.ip_select_ident(net);
+        }
+    }
+    if !outer_v6 {
+        pkt.ip_send_check();
+    }
+    let ctx = OutCtx { pkt, next: entry.next.clone(), net, esp_off };
+    let Ok(ctx) = KBox::new(ctx, GFP_ATOMIC) else {
+        return drop_with(Stat::XfrmOutError);
+    };
+    let cryptlen = l.iv_len + payload + pad + 2;
+    match aead::run(sa.aead(), true, ESP_HDR_LEN, cryptlen, seq, ctx) {
+        Run::Done(ctx, err) => encrypted(KBox::into_inner(ctx), err),
+        Run::Pending => 0,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_outer(b: &mut [u8], inner: &[u8; 8], v6_in: bool, v6: bool, total: usize, hop: u8, src: &IpAddr, dst: &IpAddr) {
+    // DSCP carries over; ECN does not (RFC 6040's compatibility mode).
+    let tos = if v6_in { ((inner[0] & 0x0f) << 4) | (inner[1] >> 4) } else { inner[1] } & 0xfc;
+    match (v6, src, dst) {
+        (false, IpAddr::V4(s), IpAddr::V4(d)) => {
+            let Some(h) = b.get_mut(..20) else { return };
+            let df = if !v6_in && inner[6] & 0x40 != 0 { 0x40 } else { 0 };
+            h.copy_from_slice(&[0x45, tos, 0, 0, 0, 0, df, 0, hop, IPPROTO_ESP, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            h[2..4].copy_from_slice(&(total as u16).to_be_bytes());
+            h[12..16].copy_from_slice(s);
+            h[16..20].copy_from_slice(d);
+        }
+        (true, IpAddr::V6(s), IpAddr::V6(d)) => {
+            let Some(h) = b.get_mut(..40) else { return };
+            h[..8].copy_from_slice(&[0x60 | (tos >> 4), (tos & 0x0f) << 4, 0, 0, 0, 0, IPPROTO_ESP, hop]);
+            h[4..6].copy_from_slice(&((total - 40) as u16).to_be_bytes());
+            h[8..24].copy_from_slice(s);
+            h[24..40].copy_from_slice(d);
+        }
+        _ => {}
+    }
+}
+
+/// After encryption: on to the next entry or the route.
+fn encrypted(c: OutCtx, err: c_int) -> c_int {
+    if err != 0 {
+        c.net.state().dp.count(Stat::XfrmOutStateProtoError);
+        return err;
+    }
+    let OutCtx { mut pkt, next, net, .. } = c;
+    pkt.set_dst(next);
+    pkt.output(net)
+}

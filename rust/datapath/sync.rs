@@ -1,0 +1,181 @@
+//! Mirrors the SAD and SPD into the packet path's tables (process context,
+//! under the engine lock), and the datapath's share of the namespace tick:
+//! counters back into the SAD, queued ACQUIREs out, retired memory freed.
+
+use super::policy::SpdView;
+use super::sa::DpSa;
+use super::{Dp, InKey, OutKey};
+use crate::logic::engine::{AlgProbe, Engine, Outbox};
+use crate::logic::sad::{OutputSa, SaIdent};
+use crate::logic::stats::Stat;
+use crate::logic::types::{Mode, SaState};
+use crate::sys::rcu::RcuGuard;
+use core::sync::atomic::Ordering;
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+fn in_key(i: &SaIdent) -> InKey {
+    InKey {
+        dst: i.dst,
+        spi: i.spi,
+        proto: i.proto,
+    }
+}
+
+/// The output key a template resolving to these values looks up.
+pub(super) fn out_key(i: &SaIdent) -> OutKey {
+    OutKey {
+        src: i.src,
+        dst: i.dst,
+        proto: i.proto,
+        tunnel: i.mode == Mode::Tunnel,
+        reqid: i.reqid,
+    }
+}
+
+/// Brings the tables up to date with `engine` after it changed.
+pub(crate) fn sync(dp: &Dp, engine: &mut Engine) {
+    let mut w = dp.writer.lock();
+    let ch = engine.sad.take_changes();
+    let mut changed = !ch.is_empty();
+    if ch.all {
+        dp.sa_in.clear();
+        dp.sa_out.clear();
+        dp.sa_by_id.clear();
+        w.registry.clear();
+        let ids: Option<KVec<u64>> = engine.sad.iter().try_fold(KVec::new(), |mut v, sa| {
+            v.push(sa.id(), GFP_KERNEL).ok()?;
+            Some(v)
+        });
+        for id in ids.iter().flat_map(|v| v.iter()) {
+            sync_sa(dp, &mut w, engine, *id);
+        }
+    } else {
+        for &id in ch.ids.iter() {
+            sync_sa(dp, &mut w, engine, id);
+        }
+    }
+    if engine.spd.generation() != w.spd_generation {
+        match SpdView::build(&engine.spd) {
+            Ok(v) => {
+                let v = if v.is_empty() { None } else { Some(v) };
+                let old = dp.spd.replace(v);
+                w.spd_graves.bury(old);
+                w.spd_generation = engine.spd.generation();
+            }
+            // Old policies stay in force until the next change retries.
+            Err(_) => pr_warn!("rxfrm: out of memory compiling the SPD\n"),
+        }
+        changed = true;
+    }
+    if changed {
+        dp.genid.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+fn sync_sa(dp: &Dp, w: &mut super::DpWriter, engine: &Engine, id: u64) {
+    let cur = engine
+        .sad
+        .get(id)
+        .filter(|sa| matches!(sa.state(), SaState::Mature | SaState::Dying));
+    let old = w.registry.get(&id).cloned();
+    match (old, cur) {
+        (Some(o), Some(sa)) => {
+            o.set_hard(&sa.lifetime_hard);
+            refresh_out(dp, w, engine, &o.ident);
+        }
+        (Some(o), None) => {
+            w.registry.remove(&id);
+            let k = in_key(&o.ident);
+            let same = dp.sa_in.get(&RcuGuard::new(), &k).is_some_and(|d| d.id == id);
+            if same {
+                let _ = dp.sa_in.remove(&k);
+            }
+            let _ = dp.sa_by_id.remove(&id);
+            refresh_out(dp, w, engine, &o.ident);
+        }
+        (None, Some(sa)) => match DpSa::from_sa(sa) {
+            Ok(d) => {
+                let ok = w.registry.insert(id, d.clone()).is_ok()
+                    && dp.sa_in.insert(in_key(&d.ident), d.clone()).is_ok()
+                    && dp.sa_by_id.insert(id, d.clone()).is_ok();
+                if !ok {
+                    pr_warn!("rxfrm: out of memory mirroring an SA\n");
+                }
+                refresh_out(dp, w, engine, &d.ident);
+            }
+            Err(e) => {
+                // The SA stays in the SAD (GET/DUMP show it) but carries no
+                // traffic: packets for it count as XfrmInNoStates /
+                // XfrmOutNoStates.
+                let why = match e {
+                    super::sa::Unusable::Unsupported => 0,
+                    super::sa::Unusable::Crypto(errno) => errno,
+                    super::sa::Unusable::Alloc => -12,
+                };
+                pr_warn!("rxfrm: SA spi 0x{:08x} carries no traffic (error {})\n", sa.spi(), why);
+            }
+        },
+        (None, None) => {}
+    }
+}
+
+/// Re-picks the SA outbound traffic for this identity's tuple uses.
+fn refresh_out(dp: &Dp, w: &super::DpWriter, engine: &Engine, i: &SaIdent) {
+    let key = out_key(i);
+    let best = match engine.sad.find_output(&i.src, &i.dst, i.proto, i.mode, i.reqid) {
+        OutputSa::Valid(sa) => w.registry.get(&sa.id()).cloned(),
+        _ => None,
+    };
+    let _ = match best {
+        Some(d) => dp.sa_out.insert(key, d).map(|_| ()),
+        None => dp.sa_out.remove(&key).map(|_| ()),
+    };
+}
+
+/// The datapath's part of the once-a-second tick, before the engine's own:
+/// counters into the SAD (lifetimes see them) and the queued ACQUIREs.
+pub(crate) fn tick(dp: &Dp, engine: &mut Engine, now: u64, probe: &dyn AlgProbe, out: &mut dyn Outbox) {
+    {
+        let w = dp.writer.lock();
+        for (id, d) in w.registry.iter() {
+            let Some(sa) = engine.sad.get_mut(*id) else {
+                continue;
+            };
+            let c = &d.counters;
+            let packets = c.packets.load(Ordering::Relaxed);
+            sa.current.allocations = packets;
+            sa.current.bytes = c.bytes.load(Ordering::Relaxed);
+            if packets != 0 && sa.current.usetime == 0 {
+                sa.current.usetime = now;
+            }
+            sa.stats.replay_fails = c.replay_fails.load(Ordering::Relaxed);
+            sa.stats.integrity_fails = c.integrity_fails.load(Ordering::Relaxed);
+        }
+    }
+    for req in dp.take_acquires().iter().flatten() {
+        match engine.acquire(req.policy, req.template, &req.flow, now, probe, out) {
+            Ok(()) => dp.count(Stat::RxfrmOutAcquire),
+            Err(_) => dp.count(Stat::XfrmAcquireError),
+        }
+    }
+}
+
+impl Dp {
+    /// Frees table memory readers can no longer reach (sleeps for a grace
+    /// period when there is some). Call without the engine lock.
+    pub(crate) fn reclaim(&self) {
+        self.sa_in.reclaim();
+        self.sa_out.reclaim();
+        self.sa_by_id.reclaim();
+        let g = self.writer.lock().spd_graves.take();
+        if !g.is_empty() {
+            let gp = crate::sys::rcu::synchronize();
+            g.free_after(&gp);
+        }
+    }
+
+    pub(crate) fn sa_by_id(&self, g: &RcuGuard, id: u64) -> Option<Arc<DpSa>> {
+        self.sa_by_id.get(g, &id).cloned()
+    }
+}

@@ -1,0 +1,324 @@
+//! Packets on the datapath: an `sk_buff` with the operations ESP needs
+//! (make it linear and private, push/pull/put headers, swap its dst, hand it
+//! on to the stack).
+
+use super::bindings;
+use super::dst::DstRef;
+use super::pernet::Net;
+use core::mem::ManuallyDrop;
+use core::ptr::NonNull;
+use kernel::ffi::c_int;
+
+/// An owned packet: freed (as a drop) unless handed on.
+///
+/// INVARIANT: `ptr` is a live skb this value owns; `private` means its
+/// data is linear and not shared with clones.
+pub(crate) struct Pkt {
+    ptr: NonNull<bindings::sk_buff>,
+    private: bool,
+}
+
+// SAFETY: an owned skb may move between CPUs (the stack does so).
+unsafe impl Send for Pkt {}
+
+impl Pkt {
+    /// # Safety
+    /// `p` is a live skb whose ownership the caller gives up.
+    pub(crate) unsafe fn from_raw(p: *mut bindings::sk_buff) -> Pkt {
+        // SAFETY: non-null per the contract.
+        Pkt { ptr: unsafe { NonNull::new_unchecked(p) }, private: false }
+    }
+
+    /// A view of a packet owned by the caller's caller (a netfilter hook's).
+    ///
+    /// # Safety
+    /// `p` is live for as long as the view is used, and not freed through it.
+    pub(crate) unsafe fn borrowed(p: *mut bindings::sk_buff) -> ManuallyDrop<Pkt> {
+        // SAFETY: as `from_raw`; never dropped.
+        ManuallyDrop::new(unsafe { Pkt::from_raw(p) })
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut bindings::sk_buff {
+        self.ptr.as_ptr()
+    }
+
+    pub(crate) fn into_raw(self) -> *mut bindings::sk_buff {
+        let p = self.ptr.as_ptr();
+        core::mem::forget(self);
+        p
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        // SAFETY: live skb.
+        unsafe { bindings::rxfrm_skb_len(self.as_ptr()) as usize }
+    }
+
+    /// Copies `buf.len()` bytes from `offset` (relative to `data`), linear
+    /// or not; `None` if the packet is shorter.
+    pub(crate) fn copy_out(&self, offset: usize, buf: &mut [u8]) -> Option<()> {
+        let off = c_int::try_from(offset).ok()?;
+        let len = c_int::try_from(buf.len()).ok()?;
+        // SAFETY: live skb; `buf` is writable for `len` bytes.
+        let r = unsafe { bindings::skb_copy_bits(self.as_ptr(), off, buf.as_mut_ptr().cast(), len) };
+        (r == 0).then_some(())
+    }
+
+    /// Makes the data linear and unshared with `head`/`tail` bytes of room.
+    pub(crate) fn make_private(&mut self, head: usize, tail: usize) -> Result<(), ()> {
+        let (h, t) = (u32::try_from(head).map_err(|_| ())?, u32::try_from(tail).map_err(|_| ())?);
+        // SAFETY: live, owned skb.
+        if unsafe { bindings::rxfrm_skb_make_private(self.as_ptr(), h, t) } != 0 {
+            return Err(());
+        }
+        self.private = true;
+        Ok(())
+    }
+
+    /// The packet from `data` on; empty unless `make_private` succeeded.
+    pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
+        if !self.private {
+            return &mut [];
+        }
+        // SAFETY: private means linear and unshared, so `data` holds `len`
+        // bytes only this owner touches; `&mut self` makes the borrow unique.
+        unsafe {
+            core::slice::from_raw_parts_mut(bindings::rxfrm_skb_data(self.as_ptr()), self.len())
+        }
+    }
+
+    /// Room in front of and behind the data.
+    pub(crate) fn room(&self) -> (usize, usize) {
+        // SAFETY: live skb.
+        unsafe {
+            (
+                bindings::rxfrm_skb_headroom(self.as_ptr()) as usize,
+                bindings::rxfrm_skb_tailroom(self.as_ptr()) as usize,
+            )
+        }
+    }
+
+    /// Grows the data by `n` bytes in front; false if there is no room.
+    pub(crate) fn push(&mut self, n: usize) -> bool {
+        if self.room().0 < n {
+            return false;
+        }
+        // SAFETY: enough headroom was checked (skb_push would BUG otherwise).
+        unsafe { bindings::rxfrm_skb_push(self.as_ptr(), n as u32) };
+        true
+    }
+
+    /// Drops `n` bytes in front; false if the packet is shorter.
+    pub(crate) fn pull(&mut self, n: usize) -> bool {
+        if !self.private || self.len() < n {
+            return false;
+        }
+        // SAFETY: linear with at least `n` bytes.
+        unsafe { bindings::rxfrm_skb_pull(self.as_ptr(), n as u32) };
+        true
+    }
+
+    /// Grows the data by `n` bytes at the end; false if there is no room.
+    pub(crate) fn put(&mut self, n: usize) -> bool {
+        if !self.private || self.room().1 < n {
+            return false;
+        }
+        // SAFETY: linear with enough tailroom (skb_put would BUG otherwise).
+        unsafe { bindings::rxfrm_skb_put(self.as_ptr(), n as u32) };
+        true
+    }
+
+    /// Cuts the packet to `len` bytes.
+    pub(crate) fn trim(&mut self, len: usize) {
+        if len < self.len() {
+            // SAFETY: live skb; a shorter length is always valid.
+            unsafe { bindings::rxfrm_skb_trim(self.as_ptr(), len as u32) };
+        }
+    }
+
+    /// Network header offset relative to `data` (negative when in front).
+    pub(crate) fn network_offset(&self) -> isize {
+        // SAFETY: live skb.
+        unsafe { bindings::rxfrm_skb_network_offset(self.as_ptr()) as isize }
+    }
+
+    /// Sets the network header `offset` bytes from `data` (may be < 0).
+    pub(crate) fn set_network_header(&mut self, offset: isize) {
+        // SAFETY: live skb; callers pass offsets inside the linear head.
+        unsafe { bindings::rxfrm_skb_set_network_header(self.as_ptr(), offset as c_int) };
+    }
+
+    /// The packet from its network header to its end (private packets
+    /// only; empty otherwise or if the header is not inside the head).
+    pub(crate) fn l3_mut(&mut self) -> &mut [u8] {
+        if !self.private {
+            return &mut [];
+        }
+        let off = self.network_offset();
+        let (head, _) = self.room();
+        let Some(len) = (self.len() as isize).checked_sub(off) else {
+            return &mut [];
+        };
+        if -off > head as isize || len < 0 {
+            return &mut [];
+        }
+        // SAFETY: private means linear and unshared; the network header
+        // lies between the buffer's head and `data + len` (checked above),
+        // so the range is inside the skb's head buffer, which only this
+        // owner touches.
+        unsafe {
+            let start = bindings::rxfrm_skb_data(self.as_ptr()).offset(off);
+            core::slice::from_raw_parts_mut(start, len as usize)
+        }
+    }
+
+    /// Clears the IPv4/IPv6 control block (the packet changes family or
+    /// leaves through a new route).
+    pub(crate) fn clear_ipcb(&mut self) {
+        // SAFETY: live, owned skb.
+        unsafe { bindings::rxfrm_skb_clear_ipcb(self.as_ptr()) };
+    }
+
+    /// A new reference on the packet's dst.
+    pub(crate) fn dst(&self) -> Option<DstRef> {
+        // SAFETY: the skb's dst is live while the skb holds it.
+        unsafe { DstRef::from_borrowed(bindings::rxfrm_skb_dst(self.as_ptr())) }
+    }
+
+    /// Replaces the packet's dst (the old reference is dropped).
+    pub(crate) fn set_dst(&mut self, dst: DstRef) {
+        // SAFETY: live skb; the reference moves into it.
+        unsafe {
+            bindings::rxfrm_skb_dst_drop(self.as_ptr());
+            bindings::rxfrm_skb_dst_set(self.as_ptr(), dst.into_raw());
+        }
+    }
+
+    pub(crate) fn is_gso(&self) -> bool {
+        // SAFETY: live skb.
+        unsafe { bindings::rxfrm_skb_is_gso(self.as_ptr()) }
+    }
+
+    /// Splits a GSO packet into MTU-sized ones (checksums filled in).
+    pub(crate) fn segment(self) -> Option<SegList> {
+        // SAFETY: live skb; on success the segments are a new list we own
+        // and the original is ours to free (dropping `self`).
+        let segs = unsafe { bindings::rxfrm_skb_gso_segment(self.as_ptr()) };
+        NonNull::new(segs).map(|p| SegList(Some(p)))
+    }
+
+    /// Resolves a checksum left to the device (`CHECKSUM_PARTIAL`).
+    pub(crate) fn checksum_help(&mut self) -> bool {
+        // SAFETY: live, owned skb.
+        unsafe { bindings::rxfrm_skb_checksum_help(self.as_ptr()) == 0 }
+    }
+
+    pub(crate) fn set_protocol(&mut self, ethertype: u16) {
+        // SAFETY: live, owned skb.
+        unsafe { bindings::rxfrm_skb_set_protocol(self.as_ptr(), ethertype) };
+    }
+
+    pub(crate) fn ignore_df(&self) -> bool {
+        // SAFETY: live skb.
+        unsafe { bindings::rxfrm_skb_ignore_df(self.as_ptr()) }
+    }
+
+    /// The namespace of the packet's device (or route).
+    pub(crate) fn net(&self) -> Option<Net> {
+        // SAFETY: live skb; its device pins its namespace.
+        let n = unsafe { bindings::rxfrm_skb_net(self.as_ptr()) };
+        // SAFETY: live while the packet is being processed.
+        (!n.is_null()).then(|| unsafe { Net::from_raw(n) })
+    }
+
+    pub(crate) fn sk(&self) -> *mut bindings::sock {
+        // SAFETY: live skb.
+        unsafe { bindings::rxfrm_skb_sk(self.as_ptr()) }
+    }
+
+    /// As xfrm_input before a decapsulated packet goes back to the stack.
+    pub(crate) fn reset_for_reinject(&mut self) {
+        // SAFETY: live, owned skb.
+        unsafe { bindings::rxfrm_skb_reset_for_reinject(self.as_ptr()) };
+    }
+
+    pub(crate) fn mark(&self) -> u64 {
+        // SAFETY: live skb.
+        unsafe { bindings::rxfrm_skb_mark_get(self.as_ptr()) }
+    }
+
+    pub(crate) fn set_mark(&mut self, v: u64) {
+        // SAFETY: live skb; the mark's bytes are rxfrm's (see net_helpers.c).
+        unsafe { bindings::rxfrm_skb_mark_set(self.as_ptr(), v) };
+    }
+
+    /// Recomputes the IPv4 header checksum (network header).
+    pub(crate) fn ip_send_check(&mut self) {
+        // SAFETY: live skb whose network header is an IPv4 header.
+        unsafe { bindings::rxfrm_ip_send_check(self.as_ptr()) };
+    }
+
+    /// Picks the IPv4 header's id (network header).
+    pub(crate) fn ip_select_ident(&mut self, net: Net) {
+        // SAFETY: as above, in a live namespace.
+        unsafe { bindings::rxfrm_ip_select_ident(net.as_ptr(), self.as_ptr()) };
+    }
+
+    /// Sends it down its dst (`dst_output`).
+    pub(crate) fn output(self, net: Net) -> c_int {
+        let sk = self.sk();
+        // SAFETY: the skb moves into the stack.
+        unsafe { bindings::rxfrm_dst_output_skb(net.as_ptr(), sk, self.into_raw()) }
+    }
+
+    /// Queues it for receive processing, as if it came from its device.
+    pub(crate) fn netif_rx(self) {
+        // SAFETY: the skb moves into the stack.
+        unsafe { bindings::rxfrm_netif_rx(self.into_raw()) };
+    }
+
+    /// Tells the sender the path MTU is `mtu` (ICMP/ICMPv6).
+    pub(crate) fn too_big(&self, v6: bool, mtu: u32) {
+        // SAFETY: live skb with its route set; ICMP reads it only.
+        unsafe {
+            if v6 {
+                bindings::rxfrm_icmp6_too_big(self.as_ptr(), mtu)
+            } else {
+                bindings::rxfrm_icmp_frag_needed(self.as_ptr(), mtu)
+            }
+        }
+    }
+}
+
+impl Drop for Pkt {
+    fn drop(&mut self) {
+        // SAFETY: owned (invariant).
+        unsafe { bindings::rxfrm_kfree_skb(self.as_ptr()) };
+    }
+}
+
+/// Segments of a GSO packet, each handed out as its own `Pkt`.
+pub(crate) struct SegList(Option<NonNull<bindings::sk_buff>>);
+
+// SAFETY: owned skbs.
+unsafe impl Send for SegList {}
+
+impl Iterator for SegList {
+    type Item = Pkt;
+    fn next(&mut self) -> Option<Pkt> {
+        let p = self.0?;
+        // SAFETY: `p` heads the list we own; unlinking makes it standalone.
+        unsafe {
+            self.0 = NonNull::new(bindings::rxfrm_skb_next(p.as_ptr()));
+            bindings::rxfrm_skb_mark_not_on_list(p.as_ptr());
+            Some(Pkt::from_raw(p.as_ptr()))
+        }
+    }
+}
+
+impl Drop for SegList {
+    fn drop(&mut self) {
+        for p in self.by_ref() {
+            drop(p);
+        }
+    }
+}
