@@ -79,6 +79,7 @@ int rxfrm_skb_checksum_help(struct sk_buff *skb);
 void rxfrm_skb_csum_none(struct sk_buff *skb);
 void rxfrm_skb_set_protocol(struct sk_buff *skb, u16 ethertype);
 bool rxfrm_skb_ignore_df(const struct sk_buff *skb);
+void rxfrm_skb_set_ignore_df(struct sk_buff *skb);
 struct net_device *rxfrm_skb_dev(const struct sk_buff *skb);
 struct net *rxfrm_skb_net(const struct sk_buff *skb);
 struct sock *rxfrm_skb_sk(const struct sk_buff *skb);
@@ -109,6 +110,17 @@ struct net *rxfrm_nf_state_net(const void *state);
 unsigned int rxfrm_nf_state_hook(const void *state);
 int rxfrm_proto_add(int (*v4)(struct sk_buff *), int (*v6)(struct sk_buff *), u8 proto);
 void rxfrm_proto_del(u8 proto);
+
+/* Per-socket policies: a key manager whose compile_policy reads
+ * IP_IPSEC_POLICY / IPV6_IPSEC_POLICY (the policy then lives in
+ * sk->sk_policy, which the kernel's xfrm core enforces for block/allow). */
+int rxfrm_sockpolicy_parse(const u8 *data, int len, int *block);
+void rxfrm_km_register(void);
+void rxfrm_km_unregister(void);
+/* -1: none; 0: allow (bypass); 1: block. Under RCU. */
+int rxfrm_sk_policy(const struct sock *sk, bool out);
+int rxfrm_udp_sk_policy_in(struct net *net, const struct sk_buff *skb, bool v6,
+			   const u8 *saddr, u16 sport, const u8 *daddr, u16 dport);
 
 /* AEAD through the crypto API. */
 struct crypto_aead *rxfrm_aead_alloc(const char *name);

@@ -23,6 +23,7 @@
 #include <net/ipv6.h>
 #include <net/protocol.h>
 #include <net/route.h>
+#include <net/udp.h>
 #include <net/xfrm.h>
 
 #include "../include/rxfrm_net.h"
@@ -234,6 +235,7 @@ int rxfrm_skb_checksum_help(struct sk_buff *skb)
 void rxfrm_skb_csum_none(struct sk_buff *skb) { skb->ip_summed = CHECKSUM_NONE; }
 void rxfrm_skb_set_protocol(struct sk_buff *skb, u16 ethertype) { skb->protocol = htons(ethertype); }
 bool rxfrm_skb_ignore_df(const struct sk_buff *skb) { return skb->ignore_df; }
+void rxfrm_skb_set_ignore_df(struct sk_buff *skb) { skb->ignore_df = 1; }
 struct net_device *rxfrm_skb_dev(const struct sk_buff *skb) { return skb->dev; }
 struct net *rxfrm_skb_net(const struct sk_buff *skb)
 {
@@ -322,6 +324,9 @@ void rxfrm_icmp_frag_needed(struct sk_buff *skb, u32 mtu)
 }
 void rxfrm_icmp6_too_big(struct sk_buff *skb, u32 mtu)
 {
+	/* Locally generated packets have no device yet; icmp6_send needs one. */
+	if (!skb->dev)
+		skb->dev = skb_dst(skb)->dev;
 	icmpv6_send(skb, ICMPV6_PKT_TOOBIG, 0, mtu);
 }
 
@@ -400,6 +405,76 @@ void rxfrm_proto_del(u8 proto)
 	inet6_del_protocol(&rxfrm_proto6[i], proto);
 	inet_del_protocol(&rxfrm_proto4[i], proto);
 	synchronize_net();
+}
+
+/* ---- per-socket policies ---------------------------------------------- */
+
+static struct xfrm_policy *rxfrm_km_compile(struct sock *sk, int opt, u8 *data, int len,
+					    int *dir)
+{
+	struct xfrm_policy *xp;
+	int block, d;
+
+	if (!((sk->sk_family == AF_INET && opt == IP_IPSEC_POLICY) ||
+	      (sk->sk_family == AF_INET6 && opt == IPV6_IPSEC_POLICY))) {
+		*dir = -EOPNOTSUPP;
+		return NULL;
+	}
+	d = rxfrm_sockpolicy_parse(data, len, &block);
+	if (d < 0) {
+		*dir = d;
+		return NULL;
+	}
+	xp = xfrm_policy_alloc(sock_net(sk), GFP_ATOMIC);
+	if (!xp) {
+		*dir = -ENOBUFS;
+		return NULL;
+	}
+	xp->action = block ? XFRM_POLICY_BLOCK : XFRM_POLICY_ALLOW;
+	xp->lft.soft_byte_limit = XFRM_INF;
+	xp->lft.hard_byte_limit = XFRM_INF;
+	xp->lft.soft_packet_limit = XFRM_INF;
+	xp->lft.hard_packet_limit = XFRM_INF;
+	xp->family = sk->sk_family;
+	xp->xfrm_nr = 0;
+	*dir = d;
+	return xp;
+}
+
+static struct xfrm_mgr rxfrm_km = {
+	.compile_policy = rxfrm_km_compile,
+};
+
+void rxfrm_km_register(void) { xfrm_register_km(&rxfrm_km); }
+void rxfrm_km_unregister(void) { xfrm_unregister_km(&rxfrm_km); }
+
+int rxfrm_sk_policy(const struct sock *sk, bool out)
+{
+	struct xfrm_policy *pol;
+
+	if (!sk || !sk_fullsock(sk))
+		return -1;
+	pol = rcu_dereference(sk->sk_policy[out ? XFRM_POLICY_OUT : XFRM_POLICY_IN]);
+	if (!pol)
+		return -1;
+	return pol->action == XFRM_POLICY_BLOCK ? 1 : 0;
+}
+
+int rxfrm_udp_sk_policy_in(struct net *net, const struct sk_buff *skb, bool v6,
+			   const u8 *saddr, u16 sport, const u8 *daddr, u16 dport)
+{
+	int dif = skb->dev ? skb->dev->ifindex : 0;
+	struct sock *sk;
+
+	if (v6)
+		sk = __udp6_lib_lookup(net, (const struct in6_addr *)saddr, htons(sport),
+				       (const struct in6_addr *)daddr, htons(dport), dif, 0,
+				       net->ipv4.udp_table, NULL);
+	else
+		sk = __udp4_lib_lookup(net, *(const __be32 *)saddr, htons(sport),
+				       *(const __be32 *)daddr, htons(dport), dif, 0,
+				       net->ipv4.udp_table, NULL);
+	return IS_ERR_OR_NULL(sk) ? -1 : rxfrm_sk_policy(sk, false);
 }
 
 /* ---- AEAD --------------------------------------------------------------- */

@@ -49,6 +49,7 @@ struct Rxfrm {
     // Dropped in this order: no more ESP input, no new socket, then the
     // namespaces' states (hooks, tables, bundles), then the bundle cache.
     _esp: sys::proto::ProtoRegistration,
+    _km: sys::sockpol::KmRegistration,
     _family: sys::sock::FamilyRegistration,
     _pernet: sys::pernet::PernetRegistration,
     _dst: DstCache,
@@ -70,9 +71,11 @@ impl kernel::Module for Rxfrm {
         let pernet = sys::pernet::PernetRegistration::new()?;
         let family = sys::sock::FamilyRegistration::new()?;
         let esp = sys::proto::ProtoRegistration::esp()?;
+        let km = sys::sockpol::KmRegistration::new();
         pr_info!("rxfrm {} loaded: PF_KEY v2 and ESP ready\n", env!("RXFRM_VERSION"));
         Ok(Rxfrm {
             _esp: esp,
+            _km: km,
             _family: family,
             _pernet: pernet,
             _dst: dst,

@@ -25,8 +25,8 @@ pub(crate) enum Verdict {
 pub(crate) fn on_hook(net: Net, pkt: &mut Pkt, hook: Hook, v6: bool) -> Verdict {
     let dp = &net.state().dp;
     match hook {
-        Hook::In => super::input::check(dp, pkt, v6, Dir::Inbound),
-        Hook::Forward => match super::input::check(dp, pkt, v6, Dir::Forward) {
+        Hook::In => super::input::check(net, dp, pkt, v6, Dir::Inbound),
+        Hook::Forward => match super::input::check(net, dp, pkt, v6, Dir::Forward) {
             Verdict::Accept => super::output::attach(net, dp, pkt, v6),
             Verdict::Drop => Verdict::Drop,
         },

@@ -56,7 +56,7 @@ fn applied(sa: &DpSa) -> AppliedSa {
 }
 
 /// LOCAL_IN (`Dir::Inbound`) and FORWARD (`Dir::Forward`).
-pub(crate) fn check(dp: &Dp, pkt: &mut Pkt, v6: bool, dir: Dir) -> Verdict {
+pub(crate) fn check(net: Net, dp: &Dp, pkt: &mut Pkt, v6: bool, dir: Dir) -> Verdict {
     let g = RcuGuard::new();
     let sa = marked_sa(dp, pkt, &g);
     let view = dp.spd.get(&g);
@@ -89,18 +89,29 @@ pub(crate) fn check(dp: &Dp, pkt: &mut Pkt, v6: bool, dir: Dir) -> Verdict {
     if dir == Dir::Inbound && matches!(f.key.proto, 50 | 51 | 108) {
         return Verdict::Accept;
     }
-    match pol {
-        None => Verdict::Accept,
-        Some(p) if p.action == Action::Discard => {
-            dp.count(Stat::XfrmInPolBlock);
-            Verdict::Drop
-        }
+    let refused = match pol {
+        None => None,
+        Some(p) if p.action == Action::Discard => Some(Stat::XfrmInPolBlock),
         Some(p) if p.action == Action::Ipsec && verify(&p.templates, &[]).is_err() => {
-            dp.count(Stat::XfrmInTmplMismatch);
-            Verdict::Drop
+            Some(Stat::XfrmInTmplMismatch)
         }
-        Some(_) => Verdict::Accept,
+        Some(_) => None,
+    };
+    let Some(stat) = refused else {
+        return Verdict::Accept;
+    };
+    // A UDP socket with its own bypass policy (an IKE daemon's) takes clear
+    // text whatever the SPD says, as the socket policy wins on Linux.
+    if dir == Dir::Inbound && f.key.proto == 17 {
+        let k = &f.key;
+        if crate::sys::sockpol::udp_inbound(net, pkt, &k.src, k.sport, &k.dst, k.dport)
+            == Some(crate::logic::pfkey::sockopt::SockPolicy::Bypass)
+        {
+            return Verdict::Accept;
+        }
     }
+    dp.count(stat);
+    Verdict::Drop
 }
 
 /// A packet between decryption and re-injection.

@@ -11,6 +11,7 @@ use super::{AcquireReq, Dp, OutKey};
 use crate::logic::addr::IpAddr;
 use crate::logic::esp::{EspLayout, ESP_HDR_LEN};
 use crate::logic::packet::Flow;
+use crate::logic::pfkey::sockopt::SockPolicy;
 use crate::logic::spd::MAX_TEMPLATES;
 use crate::logic::stats::Stat;
 use crate::logic::types::{Action, Dir, Level, Mode};
@@ -33,6 +34,16 @@ const LL_ROOM: usize = 128;
 /// LOCAL_OUT / FORWARD: picks the policy and attaches the bundle.
 pub(crate) fn attach(net: Net, dp: &Dp, pkt: &mut Pkt, v6: bool) -> Verdict {
     let g = RcuGuard::new();
+    // A socket's own policy wins over the SPD (the xfrm core has already
+    // refused what it blocks).
+    match crate::sys::sockpol::outbound(pkt) {
+        Some(SockPolicy::Bypass) => return Verdict::Accept,
+        Some(SockPolicy::Discard) => {
+            dp.count(Stat::XfrmOutPolBlock);
+            return Verdict::Drop;
+        }
+        None => {}
+    }
     let Some(view) = dp.spd.get(&g) else {
         return Verdict::Accept;
     };
@@ -288,21 +299,25 @@ fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
     let payload = len - l3h;
     let pad = l.pad_len(payload);
     let new_len = len + outer_h + esp_h + pad + 2 + l.icv_len;
+    // Tunnel mode: the outer path has its own route, so an inner packet
+    // that no longer fits is refused with the inner MTU (ICMP), as
+    // xfrm4/6_tunnel_check_size do. Transport mode shares the route with
+    // the inner packet: a PMTU learnt there would also shrink the outer
+    // path, so the outer packet is fragmented instead (the socket keeps the
+    // route, not the bundle; see README).
     let mtu = entry.next.mtu() as usize;
-    if new_len > mtu && (outer_v6 || df_in) && !pkt.ignore_df() {
+    if sa.tunnel && new_len > mtu && (outer_v6 || df_in) && !pkt.ignore_df() {
         dp.count(Stat::RxfrmOutMtuExceeded);
-        let net_adj = match (sa.tunnel, v6_in) {
-            (true, _) => 0,
-            (false, false) => 20,
-            (false, true) => 40,
-        };
-        let inner_mtu = l.payload_mtu(mtu as u32, (esp_h + outer_h) as u32, net_adj);
+        let inner_mtu = l.payload_mtu(mtu as u32, (esp_h + outer_h) as u32, 0);
         // ICMP needs a route of the packet's own family to answer along.
         if !entry.next.is_bundle() && v6_in == (entry.family == AF_INET6) {
             pkt.set_dst(entry.next.clone());
             pkt.too_big(v6_in, inner_mtu);
         }
         return -(kernel::bindings::EMSGSIZE as c_int);
+    }
+    if !sa.tunnel && new_len > mtu {
+        pkt.set_ignore_df();
     }
     let Some(seq) = sa.next_seq() else {
         return drop_with(Stat::XfrmOutStateSeqError);

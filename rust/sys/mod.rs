@@ -15,6 +15,7 @@ pub(crate) mod procfs;
 pub(crate) mod proto;
 pub(crate) mod rcu;
 pub(crate) mod skb;
+pub(crate) mod sockpol;
 pub(crate) mod sock;
 pub(crate) mod sync_cell;
 pub(crate) mod ticker;

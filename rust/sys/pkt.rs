@@ -222,6 +222,12 @@ impl Pkt {
         unsafe { bindings::rxfrm_skb_ignore_df(self.as_ptr()) }
     }
 
+    /// Lets IP fragment the packet whatever its DF bit says.
+    pub(crate) fn set_ignore_df(&mut self) {
+        // SAFETY: live, owned skb.
+        unsafe { bindings::rxfrm_skb_set_ignore_df(self.as_ptr()) };
+    }
+
     /// The namespace of the packet's device (or route).
     pub(crate) fn net(&self) -> Option<Net> {
         // SAFETY: live skb; its device pins its namespace.

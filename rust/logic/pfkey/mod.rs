@@ -19,6 +19,7 @@ pub mod lists;
 pub mod parse;
 pub mod repr;
 pub mod sockaddr;
+pub mod sockopt;
 pub mod write;
 
 #[cfg(test)]
