@@ -36,6 +36,9 @@ struct rxfrm_dst {
 	u16 family;
 	/* Bytes the transform adds in front and behind (PMTU). */
 	u16 overhead;
+	/* Tunnel (not transport) encapsulation: the template decides, so an
+	 * SA of mode "any" serves both, as in KAME. */
+	u8 tunnel;
 };
 
 /* Rust callbacks (datapath::bundle). */
@@ -144,6 +147,11 @@ int rxfrm_proc_create(struct net *net, const char *name,
 void rxfrm_proc_remove(struct net *net, const char *name);
 void rxfrm_seq_puts(struct seq_file *m, const char *s, size_t len);
 struct net *rxfrm_seq_net(struct seq_file *m);
+
+/* Device events: bundles hold device references, dropped on unregister. */
+void rxfrm_netdev_event(struct net *net, unsigned long event);
+int rxfrm_netdev_notifier_register(void);
+void rxfrm_netdev_notifier_unregister(void);
 
 /* Deferred work and RCU. */
 void rxfrm_rcu_read_lock(void);

@@ -122,6 +122,7 @@ struct rxfrm_dst *rxfrm_dst_alloc(struct dst_entry *next, u16 family)
 	d->genid = 0;
 	d->family = family;
 	d->overhead = 0;
+	d->tunnel = 0;
 	d->dst.output = rxfrm_dst_output;
 	return d;
 }
@@ -564,6 +565,24 @@ void rxfrm_proc_remove(struct net *net, const char *name)
 
 void rxfrm_seq_puts(struct seq_file *m, const char *s, size_t len) { seq_write(m, s, len); }
 struct net *rxfrm_seq_net(struct seq_file *m) { return seq_file_single_net(m); }
+
+/* ---- device events ------------------------------------------------------ */
+
+static int rxfrm_netdev_cb(struct notifier_block *nb, unsigned long event, void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+
+	if (event == NETDEV_UNREGISTER || event == NETDEV_DOWN)
+		rxfrm_netdev_event(dev_net(dev), event);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block rxfrm_netdev_nb = {
+	.notifier_call = rxfrm_netdev_cb,
+};
+
+int rxfrm_netdev_notifier_register(void) { return register_netdevice_notifier(&rxfrm_netdev_nb); }
+void rxfrm_netdev_notifier_unregister(void) { unregister_netdevice_notifier(&rxfrm_netdev_nb); }
 
 /* ---- deferral and locking ----------------------------------------------- */
 

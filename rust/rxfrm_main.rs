@@ -50,6 +50,7 @@ struct Rxfrm {
     // namespaces' states (hooks, tables, bundles), then the bundle cache.
     _esp: sys::proto::ProtoRegistration,
     _km: sys::sockpol::KmRegistration,
+    _netdev: sys::dst::NetdevNotifier,
     _family: sys::sock::FamilyRegistration,
     _pernet: sys::pernet::PernetRegistration,
     _dst: DstCache,
@@ -72,10 +73,12 @@ impl kernel::Module for Rxfrm {
         let family = sys::sock::FamilyRegistration::new()?;
         let esp = sys::proto::ProtoRegistration::esp()?;
         let km = sys::sockpol::KmRegistration::new();
+        let netdev = sys::dst::NetdevNotifier::new()?;
         pr_info!("rxfrm {} loaded: PF_KEY v2 and ESP ready\n", env!("RXFRM_VERSION"));
         Ok(Rxfrm {
             _esp: esp,
             _km: km,
+            _netdev: netdev,
             _family: family,
             _pernet: pernet,
             _dst: dst,

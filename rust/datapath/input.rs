@@ -16,7 +16,7 @@ use crate::logic::esp::{parse_trailer, EspError, EspHeader, ESP_HDR_LEN};
 use crate::logic::addr::IpAddr;
 use crate::logic::secpath::{verify, verify_no_policy, AppliedSa};
 use crate::logic::stats::Stat;
-use crate::logic::types::{Action, Dir, IpsecProto};
+use crate::logic::types::{Action, Dir, IpsecProto, Mode};
 use crate::sys::aead::{self, Completion, Run};
 use crate::sys::pernet::Net;
 use crate::sys::pkt::Pkt;
@@ -34,20 +34,25 @@ fn tag(dp: &Dp, pkt: &Pkt) -> u64 {
     (dp.secret ^ pkt.as_ptr() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29)
 }
 
-/// The SA a re-injected packet was decapsulated with, if it was.
-fn marked_sa(dp: &Dp, pkt: &Pkt, g: &RcuGuard) -> Option<Arc<DpSa>> {
-    let id = pkt.mark() ^ tag(dp, pkt);
+/// Marks carry the SA id and this bit when the packet was a tunnel's.
+const MARK_TUNNEL: u64 = 1 << 40;
+
+/// The SA a re-injected packet was decapsulated with, if it was, and
+/// whether as a tunnel.
+fn marked_sa(dp: &Dp, pkt: &Pkt, g: &RcuGuard) -> Option<(Arc<DpSa>, bool)> {
+    let m = pkt.mark() ^ tag(dp, pkt);
+    let id = m & !MARK_TUNNEL;
     // SAD ids are small; anything else is not a mark of ours.
     if id == 0 || id >> 40 != 0 {
         return None;
     }
-    dp.sa_by_id(g, id)
+    Some((dp.sa_by_id(g, id)?, m & MARK_TUNNEL != 0))
 }
 
-fn applied(sa: &DpSa) -> AppliedSa {
+fn applied(sa: &DpSa, tunnel: bool) -> AppliedSa {
     AppliedSa {
         proto: sa.ident.proto,
-        mode: sa.ident.mode,
+        mode: if tunnel { Mode::Tunnel } else { Mode::Transport },
         spi: sa.ident.spi,
         reqid: sa.ident.reqid,
         src: sa.ident.src,
@@ -67,9 +72,9 @@ pub(crate) fn check(net: Net, dp: &Dp, pkt: &mut Pkt, v6: bool, dir: Dir) -> Ver
         return Verdict::Accept;
     };
     let pol = view.and_then(|v| v.lookup(dir, &f.key));
-    if let Some(sa) = sa {
+    if let Some((sa, tunnel)) = sa {
         pkt.set_mark(0);
-        let a = [applied(&sa)];
+        let a = [applied(&sa, tunnel)];
         let ok = match pol {
             None => verify_no_policy(&a).is_ok(),
             Some(p) if p.action == Action::Discard => {
@@ -251,7 +256,13 @@ fn decrypted(mut c: InCtx, err: c_int) {
         // A dummy packet (RFC 4303 §2.6): discarded silently.
         return;
     }
-    let inner_v6 = if sa.tunnel {
+    // Mode "any" (KAME) decapsulates whatever the packet holds.
+    let tunnel = match sa.ident.mode {
+        Mode::Tunnel => true,
+        Mode::Transport => false,
+        Mode::Any => matches!(tr.next_header, IPPROTO_IPIP | IPPROTO_IPV6),
+    };
+    let inner_v6 = if tunnel {
         let v6 = match tr.next_header {
             IPPROTO_IPIP => false,
             IPPROTO_IPV6 => true,
@@ -275,10 +286,10 @@ fn decrypted(mut c: InCtx, err: c_int) {
     };
     c.pkt.reset_for_reinject();
     c.pkt.set_protocol(if inner_v6 { 0x86dd } else { 0x0800 });
-    if !inner_v6 && !sa.tunnel {
+    if !inner_v6 && !tunnel {
         c.pkt.ip_send_check();
     }
-    let mark = sa.id ^ tag(dp, &c.pkt);
+    let mark = (sa.id | if tunnel { MARK_TUNNEL } else { 0 }) ^ tag(dp, &c.pkt);
     c.pkt.set_mark(mark);
     c.pkt.netif_rx();
 }

@@ -126,6 +126,15 @@ impl Dp {
         v
     }
 
+    /// A device went down or away: drop the bundles (process context).
+    pub(crate) fn flush_bundles(&self) {
+        self.genid.fetch_add(1, Ordering::AcqRel);
+        let g = crate::sys::rcu::RcuGuard::new();
+        if let Some(v) = self.spd.get(&g) {
+            v.flush_bundles();
+        }
+    }
+
     /// Queues an ACQUIRE for the tick to send; false if the queue is full.
     pub(crate) fn queue_acquire(&self, req: AcquireReq) -> bool {
         let mut q = self.acquires.lock();

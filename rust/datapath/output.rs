@@ -199,7 +199,9 @@ fn build(
             continue;
         };
         let after = next.clone().unwrap_or_else(|| last_route.clone());
-        let spec = EntrySpec { family: fams.get(i).copied().unwrap_or(AF_INET), genid, overhead: *o };
+        let tunnel = pd.templates.get(i).is_some_and(|t| t.mode == Mode::Tunnel);
+        let family = fams.get(i).copied().unwrap_or(AF_INET);
+        let spec = EntrySpec { family, genid, overhead: *o, tunnel };
         match dst::new_entry(&after, &spec, sa.clone()) {
             Some(e) => next = Some(e),
             None => {
@@ -268,6 +270,7 @@ fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
     let dp = &net.state().dp;
     let sa = &entry.sa;
     let l = sa.layout;
+    let tunnel = entry.tunnel;
     let drop_with = |s: Stat| {
         dp.count(s);
         -(kernel::bindings::EINVAL as c_int)
@@ -281,14 +284,14 @@ fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
     }
     let v6_in = first[0] >> 4 == 6;
     let df_in = !v6_in && first[6] & 0x40 != 0;
-    let outer_v6 = if sa.tunnel { matches!(sa.ident.dst, IpAddr::V6(_)) } else { v6_in };
-    let outer_h = if !sa.tunnel { 0 } else if outer_v6 { 40 } else { 20 };
+    let outer_v6 = if tunnel { matches!(sa.ident.dst, IpAddr::V6(_)) } else { v6_in };
+    let outer_h = if !tunnel { 0 } else if outer_v6 { 40 } else { 20 };
     let esp_h = ESP_HDR_LEN + l.iv_len;
     if pkt.make_private(LL_ROOM + outer_h + esp_h, l.block + 2 + l.icv_len).is_err() {
         return drop_with(Stat::XfrmOutError);
     }
     let len = pkt.len();
-    let (l3h, nh_pos) = if sa.tunnel {
+    let (l3h, nh_pos) = if tunnel {
         (0, 0)
     } else {
         match transport_split(pkt.bytes_mut(), v6_in) {
@@ -306,7 +309,7 @@ fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
     // path, so the outer packet is fragmented instead (the socket keeps the
     // route, not the bundle; see README).
     let mtu = entry.next.mtu() as usize;
-    if sa.tunnel && new_len > mtu && (outer_v6 || df_in) && !pkt.ignore_df() {
+    if tunnel && new_len > mtu && (outer_v6 || df_in) && !pkt.ignore_df() {
         dp.count(Stat::RxfrmOutMtuExceeded);
         let inner_mtu = l.payload_mtu(mtu as u32, (esp_h + outer_h) as u32, 0);
         // ICMP needs a route of the packet's own family to answer along.
@@ -316,7 +319,7 @@ fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
         }
         return -(kernel::bindings::EMSGSIZE as c_int);
     }
-    if !sa.tunnel && new_len > mtu {
+    if !tunnel && new_len > mtu {
         pkt.set_ignore_df();
     }
     let Some(seq) = sa.next_seq() else {
@@ -326,9 +329,9 @@ fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
         net.state().ticker.kick();
         return drop_with(Stat::XfrmOutStateExpired);
     }
-    let esp_off = if sa.tunnel { outer_h } else { l3h };
+    let esp_off = if tunnel { outer_h } else { l3h };
     let next_header;
-    if sa.tunnel {
+    if tunnel {
         next_header = if v6_in { 41 } else { 4 };
         if !pkt.push(outer_h + esp_h) {
             return drop_with(Stat::XfrmOutError);
@@ -359,7 +362,7 @@ fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
             h[..4].copy_from_slice(&sa.ident.spi.to_be_bytes());
             h[4..].copy_from_slice(&(seq as u32).to_be_bytes());
         }
-        if sa.tunnel {
+        if tunnel {
             write_outer(b, &first, v6_in, outer_v6, total, hop, &sa.ident.src, &sa.ident.dst);
         } else if v6_in {
             if let Some(x) = b.get_mut(nh_pos) {
@@ -379,7 +382,7 @@ fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
         }
     }
     pkt.set_network_header(0);
-    if sa.tunnel {
+    if tunnel {
         pkt.clear_ipcb();
         pkt.set_protocol(if outer_v6 { 0x86dd } else { 0x0800 });
         if !outer_v6 {

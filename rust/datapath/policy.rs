@@ -93,6 +93,14 @@ impl SpdView {
         Ok(KBox::new(v, GFP_KERNEL)?)
     }
 
+    /// Forgets every cached bundle (and the routes they hold).
+    pub(crate) fn flush_bundles(&self) {
+        for (_, pd) in self.pols.iter() {
+            let old = pd.cache.lock().take();
+            drop(old);
+        }
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.spd.is_empty()
     }

@@ -8,7 +8,7 @@ use crate::logic::lifetime::Lifetime;
 use crate::logic::replay::{ReplayError, ReplayWindow};
 use crate::logic::sad::{Sa, SaIdent};
 use crate::logic::suite;
-use crate::logic::types::{IpsecProto, Mode};
+use crate::logic::types::IpsecProto;
 use crate::sys::aead::Aead;
 use crate::sys::bhlock::BhLock;
 use crate::sys::util::zeroize;
@@ -31,8 +31,6 @@ pub(crate) struct DpSa {
     /// The SAD id this mirrors.
     pub(crate) id: u64,
     pub(crate) ident: SaIdent,
-    /// Transport or tunnel (PF_KEY's "any" is transport, as on Linux).
-    pub(crate) tunnel: bool,
     pub(crate) layout: EspLayout,
     aead: Aead,
     esn: bool,
@@ -83,7 +81,6 @@ impl DpSa {
             pin_init!(DpSa {
                 id: sa.id(),
                 ident,
-                tunnel: ident.mode == Mode::Tunnel,
                 layout,
                 aead,
                 esn: false,

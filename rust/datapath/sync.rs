@@ -120,17 +120,23 @@ fn sync_sa(dp: &Dp, w: &mut super::DpWriter, engine: &Engine, id: u64) {
     }
 }
 
-/// Re-picks the SA outbound traffic for this identity's tuple uses.
+/// Re-picks the SAs outbound traffic for this identity's tuple uses: one
+/// for transport templates, one for tunnel templates. An SA of mode "any"
+/// serves both (KAME) unless one of the exact mode exists.
 fn refresh_out(dp: &Dp, w: &super::DpWriter, engine: &Engine, i: &SaIdent) {
-    let key = out_key(i);
-    let best = match engine.sad.find_output(&i.src, &i.dst, i.proto, i.mode, i.reqid) {
+    let pick = |mode: Mode| match engine.sad.find_output(&i.src, &i.dst, i.proto, mode, i.reqid) {
         OutputSa::Valid(sa) => w.registry.get(&sa.id()).cloned(),
         _ => None,
     };
-    let _ = match best {
-        Some(d) => dp.sa_out.insert(key, d).map(|_| ()),
-        None => dp.sa_out.remove(&key).map(|_| ()),
-    };
+    let any = pick(Mode::Any);
+    for tunnel in [false, true] {
+        let key = OutKey { tunnel, ..out_key(i) };
+        let exact = pick(if tunnel { Mode::Tunnel } else { Mode::Transport });
+        let _ = match exact.or_else(|| any.clone()) {
+            Some(d) => dp.sa_out.insert(key, d).map(|_| ()),
+            None => dp.sa_out.remove(&key).map(|_| ()),
+        };
+    }
 }
 
 /// The datapath's part of the once-a-second tick, before the engine's own:

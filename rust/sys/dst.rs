@@ -125,6 +125,8 @@ pub(crate) struct EntrySpec {
     pub(crate) genid: u32,
     /// Bytes the transform adds (for the entry's MTU).
     pub(crate) overhead: u16,
+    /// Tunnel mode (else transport).
+    pub(crate) tunnel: bool,
 }
 
 /// A bundle entry that applies `sa` and then passes packets to `next`.
@@ -140,6 +142,7 @@ pub(crate) fn new_entry(next: &DstRef, spec: &EntrySpec, sa: Arc<DpSa>) -> Optio
         (*d).sa = Arc::into_raw(sa).cast::<c_void>();
         (*d).genid = spec.genid;
         (*d).overhead = spec.overhead;
+        (*d).tunnel = u8::from(spec.tunnel);
         DstRef::from_owned(d.cast::<bindings::dst_entry>())
     }
 }
@@ -149,6 +152,7 @@ pub(crate) struct Entry {
     pub(crate) sa: Arc<DpSa>,
     pub(crate) next: DstRef,
     pub(crate) family: u16,
+    pub(crate) tunnel: bool,
 }
 
 /// The bundle entry a packet is at, if its dst is one.
@@ -167,6 +171,7 @@ pub(crate) fn entry_of(pkt: &Pkt) -> Option<Entry> {
             sa: (*held).clone(),
             next: DstRef::from_borrowed((*d).next)?,
             family: (*d).family,
+            tunnel: (*d).tunnel != 0,
         })
     }
 }
@@ -213,4 +218,36 @@ pub(crate) fn exit() {
     // SAFETY: module exit, after every namespace's state (and so every
     // bundle) is gone; waits for RCU-deferred entry frees.
     unsafe { bindings::rxfrm_dst_exit() };
+}
+
+/// Drops every bundle of a namespace when one of its devices goes down or
+/// away (bundles and cached routes hold device references).
+pub(crate) struct NetdevNotifier(());
+
+impl NetdevNotifier {
+    pub(crate) fn new() -> kernel::error::Result<Self> {
+        // SAFETY: the notifier block is a static of this module,
+        // unregistered in drop.
+        let e = unsafe { bindings::rxfrm_netdev_notifier_register() };
+        if e != 0 {
+            return Err(kernel::error::Error::from_errno(e));
+        }
+        Ok(NetdevNotifier(()))
+    }
+}
+
+impl Drop for NetdevNotifier {
+    fn drop(&mut self) {
+        // SAFETY: registered in `new`.
+        unsafe { bindings::rxfrm_netdev_notifier_unregister() };
+    }
+}
+
+#[no_mangle]
+unsafe extern "C" fn rxfrm_netdev_event(net: *mut bindings::net, _event: kernel::ffi::c_ulong) {
+    // SAFETY: the notifier runs for a live device of a live namespace,
+    // whose pernet state exists while the notifier is registered (it is
+    // registered after, and removed before, the pernet operations).
+    let net = unsafe { Net::from_raw(net) };
+    net.state().dp.flush_bundles();
 }
