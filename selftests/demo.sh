@@ -25,6 +25,22 @@ ip netns add demo
 show ip netns exec demo "$SETKEY" -D
 ip netns del demo
 
+step "traffic: the same FAQ example between two namespaces on a veth pair"
+ip netns add node; ip netns add peer
+ip link add eth0 netns node type veth peer name eth0 netns peer
+ip -n node addr add 10.1.1.1/32 dev eth0; ip -n peer addr add 20.1.1.1/32 dev eth0
+for ns in node peer; do ip -n $ns link set lo up; ip -n $ns link set eth0 up; done
+ip -n node route add 20.1.1.1/32 dev eth0; ip -n peer route add 10.1.1.1/32 dev eth0
+show ip netns exec node "$SETKEY" -f "$ROOT/selftests/seed/h2h-3des-a.conf"
+show ip netns exec peer "$SETKEY" -f "$ROOT/selftests/seed/h2h-3des-b.conf"
+show ip netns exec node ping -c 3 20.1.1.1
+step "the SAs counted the traffic (setkey -D in the node namespace)"
+show ip netns exec node "$SETKEY" -D
+step "datapath counters (/proc/net/rxfrm_stat, Linux xfrm_stat names; non-zero only)"
+ip netns exec node awk '$2 != 0' /proc/net/rxfrm_stat; ip netns exec peer awk '$2 != 0' /proc/net/rxfrm_stat
+echo "(counters not listed are 0)"
+ip netns del node; ip netns del peer
+
 step "flush"
 show "$SETKEY" -F
 show "$SETKEY" -FP

@@ -12,8 +12,8 @@
 use super::hooks::{flow, Verdict};
 use super::sa::DpSa;
 use super::{Dp, InKey};
-use crate::logic::esp::{parse_trailer, EspError, EspHeader, ESP_HDR_LEN};
 use crate::logic::addr::IpAddr;
+use crate::logic::esp::{parse_trailer, EspError, EspHeader, ESP_HDR_LEN};
 use crate::logic::secpath::{verify, verify_no_policy, AppliedSa};
 use crate::logic::stats::Stat;
 use crate::logic::types::{Action, Dir, IpsecProto, Mode};
@@ -31,7 +31,9 @@ const IPPROTO_IPIP: u8 = 4;
 const IPPROTO_IPV6: u8 = 41;
 
 fn tag(dp: &Dp, pkt: &Pkt) -> u64 {
-    (dp.secret ^ pkt.as_ptr() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29)
+    (dp.secret ^ pkt.as_ptr() as u64)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .rotate_left(29)
 }
 
 /// Marks carry the SA id and this bit when the packet was a tunnel's.
@@ -52,7 +54,11 @@ fn marked_sa(dp: &Dp, pkt: &Pkt, g: &RcuGuard) -> Option<(Arc<DpSa>, bool)> {
 fn applied(sa: &DpSa, tunnel: bool) -> AppliedSa {
     AppliedSa {
         proto: sa.ident.proto,
-        mode: if tunnel { Mode::Tunnel } else { Mode::Transport },
+        mode: if tunnel {
+            Mode::Tunnel
+        } else {
+            Mode::Transport
+        },
         spi: sa.ident.spi,
         reqid: sa.ident.reqid,
         src: sa.ident.src,
@@ -85,7 +91,11 @@ pub(crate) fn check(net: Net, dp: &Dp, pkt: &mut Pkt, v6: bool, dir: Dir) -> Ver
             Some(_) => verify(&[], &a).is_ok(),
         };
         if !ok {
-            dp.count(if pol.is_some() { Stat::XfrmInTmplMismatch } else { Stat::XfrmInNoPols });
+            dp.count(if pol.is_some() {
+                Stat::XfrmInTmplMismatch
+            } else {
+                Stat::XfrmInNoPols
+            });
             return Verdict::Drop;
         }
         return Verdict::Accept;
@@ -173,7 +183,11 @@ pub(crate) fn esp_rcv(mut pkt: Pkt, v6: bool) -> c_int {
         return 0;
     };
     let (spi, seq_lo, esp_len) = (h.spi(), h.seq(), esp.len());
-    let key = InKey { dst, spi, proto: IpsecProto::Esp };
+    let key = InKey {
+        dst,
+        spi,
+        proto: IpsecProto::Esp,
+    };
     let Some(sa) = dp.sa_in.get(&RcuGuard::new(), &key).cloned() else {
         dp.count(Stat::XfrmInNoStates);
         return 0;
@@ -185,19 +199,33 @@ pub(crate) fn esp_rcv(mut pkt: Pkt, v6: bool) -> c_int {
     let seq = match sa.replay_check(seq_lo) {
         Ok(s) => s,
         Err(_) => {
-            sa.counters.replay_fails.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+            sa.counters
+                .replay_fails
+                .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
             dp.count(Stat::XfrmInStateSeqError);
             return 0;
         }
     };
     let l = sa.layout;
     let fixed = ESP_HDR_LEN + l.iv_len + l.icv_len;
-    let ct = esp_len.checked_sub(fixed).filter(|&c| c >= 2 && c & (l.block - 1) == 0);
+    let ct = esp_len
+        .checked_sub(fixed)
+        .filter(|&c| c >= 2 && c & (l.block - 1) == 0);
     if ct.is_none() {
         dp.count(Stat::XfrmInHdrError);
         return 0;
     }
-    let ctx = KBox::new(InCtx { pkt, sa: sa.clone(), net, v6, l3_len, seq }, GFP_ATOMIC);
+    let ctx = KBox::new(
+        InCtx {
+            pkt,
+            sa: sa.clone(),
+            net,
+            v6,
+            l3_len,
+            seq,
+        },
+        GFP_ATOMIC,
+    );
     let Ok(ctx) = ctx else {
         dp.count(Stat::XfrmInBufferError);
         return 0;
@@ -278,7 +306,16 @@ fn decrypted(mut c: InCtx, err: c_int) {
         c.pkt.trim(tr.payload_len);
         v6
     } else {
-        if strip_transport(&mut c.pkt, c.v6, l3_len, esp_h, tr.payload_len, tr.next_header).is_none() {
+        if strip_transport(
+            &mut c.pkt,
+            c.v6,
+            l3_len,
+            esp_h,
+            tr.payload_len,
+            tr.next_header,
+        )
+        .is_none()
+        {
             dp.count(Stat::XfrmInHdrError);
             return;
         }
@@ -296,7 +333,14 @@ fn decrypted(mut c: InCtx, err: c_int) {
 
 /// Transport mode: moves the IP header(s) up against the payload, fixes
 /// protocol and length, and leaves `data` at the IP header.
-fn strip_transport(pkt: &mut Pkt, v6: bool, l3_len: usize, esp_h: usize, plen: usize, nh: u8) -> Option<()> {
+fn strip_transport(
+    pkt: &mut Pkt,
+    v6: bool,
+    l3_len: usize,
+    esp_h: usize,
+    plen: usize,
+    nh: u8,
+) -> Option<()> {
     let l3 = pkt.l3_mut();
     // Where the "next header" that named ESP sits (IPv6: last extension).
     let nh_pos = if v6 { ipv6_nexthdr_pos(l3, l3_len)? } else { 9 };

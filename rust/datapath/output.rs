@@ -146,9 +146,22 @@ fn build(
     let mut missing = false;
     for (i, t) in pd.templates.iter().enumerate() {
         let tunnel = t.mode == Mode::Tunnel;
-        let (s, d) = if tunnel { (t.src, t.dst) } else { (local, remote) };
-        let key = OutKey { src: s, dst: d, proto: t.proto, tunnel, reqid: t.reqid };
-        let sa = dp.sa_out.get(g, &key).filter(|sa| !sa.expired.load(core::sync::atomic::Ordering::Relaxed));
+        let (s, d) = if tunnel {
+            (t.src, t.dst)
+        } else {
+            (local, remote)
+        };
+        let key = OutKey {
+            src: s,
+            dst: d,
+            proto: t.proto,
+            tunnel,
+            reqid: t.reqid,
+        };
+        let sa = dp
+            .sa_out
+            .get(g, &key)
+            .filter(|sa| !sa.expired.load(core::sync::atomic::Ordering::Relaxed));
         if tunnel {
             local = t.src;
             remote = t.dst;
@@ -170,7 +183,11 @@ fn build(
             None => {
                 missing = true;
                 if pd.acquire_due(real_seconds()) {
-                    let req = AcquireReq { policy: pd.index, template: i, flow: f.key };
+                    let req = AcquireReq {
+                        policy: pd.index,
+                        template: i,
+                        flow: f.key,
+                    };
                     if dp.queue_acquire(req) {
                         net.state().ticker.kick();
                     }
@@ -201,7 +218,12 @@ fn build(
         let after = next.clone().unwrap_or_else(|| last_route.clone());
         let tunnel = pd.templates.get(i).is_some_and(|t| t.mode == Mode::Tunnel);
         let family = fams.get(i).copied().unwrap_or(AF_INET);
-        let spec = EntrySpec { family, genid, overhead: *o, tunnel };
+        let spec = EntrySpec {
+            family,
+            genid,
+            overhead: *o,
+            tunnel,
+        };
         match dst::new_entry(&after, &spec, sa.clone()) {
             Some(e) => next = Some(e),
             None => {
@@ -284,10 +306,23 @@ fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
     }
     let v6_in = first[0] >> 4 == 6;
     let df_in = !v6_in && first[6] & 0x40 != 0;
-    let outer_v6 = if tunnel { matches!(sa.ident.dst, IpAddr::V6(_)) } else { v6_in };
-    let outer_h = if !tunnel { 0 } else if outer_v6 { 40 } else { 20 };
+    let outer_v6 = if tunnel {
+        matches!(sa.ident.dst, IpAddr::V6(_))
+    } else {
+        v6_in
+    };
+    let outer_h = if !tunnel {
+        0
+    } else if outer_v6 {
+        40
+    } else {
+        20
+    };
     let esp_h = ESP_HDR_LEN + l.iv_len;
-    if pkt.make_private(LL_ROOM + outer_h + esp_h, l.block + 2 + l.icv_len).is_err() {
+    if pkt
+        .make_private(LL_ROOM + outer_h + esp_h, l.block + 2 + l.icv_len)
+        .is_err()
+    {
         return drop_with(Stat::XfrmOutError);
     }
     let len = pkt.len();
@@ -363,7 +398,16 @@ fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
             h[4..].copy_from_slice(&(seq as u32).to_be_bytes());
         }
         if tunnel {
-            write_outer(b, &first, v6_in, outer_v6, total, hop, &sa.ident.src, &sa.ident.dst);
+            write_outer(
+                b,
+                &first,
+                v6_in,
+                outer_v6,
+                total,
+                hop,
+                &sa.ident.src,
+                &sa.ident.dst,
+            );
         } else if v6_in {
             if let Some(x) = b.get_mut(nh_pos) {
                 *x = IPPROTO_ESP;
@@ -392,7 +436,12 @@ fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
     if !outer_v6 {
         pkt.ip_send_check();
     }
-    let ctx = OutCtx { pkt, next: entry.next.clone(), net, esp_off };
+    let ctx = OutCtx {
+        pkt,
+        next: entry.next.clone(),
+        net,
+        esp_off,
+    };
     let Ok(ctx) = KBox::new(ctx, GFP_ATOMIC) else {
         return drop_with(Stat::XfrmOutError);
     };
@@ -404,21 +453,68 @@ fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn write_outer(b: &mut [u8], inner: &[u8; 8], v6_in: bool, v6: bool, total: usize, hop: u8, src: &IpAddr, dst: &IpAddr) {
+fn write_outer(
+    b: &mut [u8],
+    inner: &[u8; 8],
+    v6_in: bool,
+    v6: bool,
+    total: usize,
+    hop: u8,
+    src: &IpAddr,
+    dst: &IpAddr,
+) {
     // DSCP carries over; ECN does not (RFC 6040's compatibility mode).
-    let tos = if v6_in { ((inner[0] & 0x0f) << 4) | (inner[1] >> 4) } else { inner[1] } & 0xfc;
+    let tos = if v6_in {
+        ((inner[0] & 0x0f) << 4) | (inner[1] >> 4)
+    } else {
+        inner[1]
+    } & 0xfc;
     match (v6, src, dst) {
         (false, IpAddr::V4(s), IpAddr::V4(d)) => {
             let Some(h) = b.get_mut(..20) else { return };
-            let df = if !v6_in && inner[6] & 0x40 != 0 { 0x40 } else { 0 };
-            h.copy_from_slice(&[0x45, tos, 0, 0, 0, 0, df, 0, hop, IPPROTO_ESP, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            let df = if !v6_in && inner[6] & 0x40 != 0 {
+                0x40
+            } else {
+                0
+            };
+            h.copy_from_slice(&[
+                0x45,
+                tos,
+                0,
+                0,
+                0,
+                0,
+                df,
+                0,
+                hop,
+                IPPROTO_ESP,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+            ]);
             h[2..4].copy_from_slice(&(total as u16).to_be_bytes());
             h[12..16].copy_from_slice(s);
             h[16..20].copy_from_slice(d);
         }
         (true, IpAddr::V6(s), IpAddr::V6(d)) => {
             let Some(h) = b.get_mut(..40) else { return };
-            h[..8].copy_from_slice(&[0x60 | (tos >> 4), (tos & 0x0f) << 4, 0, 0, 0, 0, IPPROTO_ESP, hop]);
+            h[..8].copy_from_slice(&[
+                0x60 | (tos >> 4),
+                (tos & 0x0f) << 4,
+                0,
+                0,
+                0,
+                0,
+                IPPROTO_ESP,
+                hop,
+            ]);
             h[4..6].copy_from_slice(&((total - 40) as u16).to_be_bytes());
             h[8..24].copy_from_slice(s);
             h[24..40].copy_from_slice(d);
@@ -433,7 +529,9 @@ fn encrypted(c: OutCtx, err: c_int) -> c_int {
         c.net.state().dp.count(Stat::XfrmOutStateProtoError);
         return err;
     }
-    let OutCtx { mut pkt, next, net, .. } = c;
+    let OutCtx {
+        mut pkt, next, net, ..
+    } = c;
     pkt.set_dst(next);
     pkt.output(net)
 }

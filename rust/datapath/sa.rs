@@ -70,7 +70,8 @@ impl DpSa {
         let mut s = suite::compose(enc, auth, sa.enc_key.as_bytes(), sa.auth_key.as_bytes())
             .map_err(|_| Unusable::Unsupported)?;
         let name = CStr::from_bytes_with_nul(s.name_nul()).map_err(|_| Unusable::Unsupported);
-        let aead = name.and_then(|n| Aead::new(n, &s.key, layout.icv_len).map_err(Unusable::Crypto));
+        let aead =
+            name.and_then(|n| Aead::new(n, &s.key, layout.icv_len).map_err(Unusable::Crypto));
         zeroize(&mut s.key);
         let aead = aead?;
         if aead.ivsize() != layout.iv_len {
@@ -109,7 +110,11 @@ impl DpSa {
     /// The next outbound sequence number; `None` once exhausted (RFC 4303
     /// §3.3.3: never cycle).
     pub(crate) fn next_seq(&self) -> Option<u64> {
-        let limit = if self.esn { u64::MAX } else { u64::from(u32::MAX) };
+        let limit = if self.esn {
+            u64::MAX
+        } else {
+            u64::from(u32::MAX)
+        };
         let n = self.oseq.fetch_add(1, Ordering::Relaxed).checked_add(1)?;
         (n <= limit).then_some(n)
     }

@@ -87,7 +87,10 @@ fn sync_sa(dp: &Dp, w: &mut super::DpWriter, engine: &Engine, id: u64) {
         (Some(o), None) => {
             w.registry.remove(&id);
             let k = in_key(&o.ident);
-            let same = dp.sa_in.get(&RcuGuard::new(), &k).is_some_and(|d| d.id == id);
+            let same = dp
+                .sa_in
+                .get(&RcuGuard::new(), &k)
+                .is_some_and(|d| d.id == id);
             if same {
                 let _ = dp.sa_in.remove(&k);
             }
@@ -113,7 +116,11 @@ fn sync_sa(dp: &Dp, w: &mut super::DpWriter, engine: &Engine, id: u64) {
                     super::sa::Unusable::Crypto(errno) => errno,
                     super::sa::Unusable::Alloc => -12,
                 };
-                pr_warn!("rxfrm: SA spi 0x{:08x} carries no traffic (error {})\n", sa.spi(), why);
+                pr_warn!(
+                    "rxfrm: SA spi 0x{:08x} carries no traffic (error {})\n",
+                    sa.spi(),
+                    why
+                );
             }
         },
         (None, None) => {}
@@ -124,14 +131,24 @@ fn sync_sa(dp: &Dp, w: &mut super::DpWriter, engine: &Engine, id: u64) {
 /// for transport templates, one for tunnel templates. An SA of mode "any"
 /// serves both (KAME) unless one of the exact mode exists.
 fn refresh_out(dp: &Dp, w: &super::DpWriter, engine: &Engine, i: &SaIdent) {
-    let pick = |mode: Mode| match engine.sad.find_output(&i.src, &i.dst, i.proto, mode, i.reqid) {
+    let pick = |mode: Mode| match engine
+        .sad
+        .find_output(&i.src, &i.dst, i.proto, mode, i.reqid)
+    {
         OutputSa::Valid(sa) => w.registry.get(&sa.id()).cloned(),
         _ => None,
     };
     let any = pick(Mode::Any);
     for tunnel in [false, true] {
-        let key = OutKey { tunnel, ..out_key(i) };
-        let exact = pick(if tunnel { Mode::Tunnel } else { Mode::Transport });
+        let key = OutKey {
+            tunnel,
+            ..out_key(i)
+        };
+        let exact = pick(if tunnel {
+            Mode::Tunnel
+        } else {
+            Mode::Transport
+        });
         let _ = match exact.or_else(|| any.clone()) {
             Some(d) => dp.sa_out.insert(key, d).map(|_| ()),
             None => dp.sa_out.remove(&key).map(|_| ()),
@@ -141,7 +158,13 @@ fn refresh_out(dp: &Dp, w: &super::DpWriter, engine: &Engine, i: &SaIdent) {
 
 /// The datapath's part of the once-a-second tick, before the engine's own:
 /// counters into the SAD (lifetimes see them) and the queued ACQUIREs.
-pub(crate) fn tick(dp: &Dp, engine: &mut Engine, now: u64, probe: &dyn AlgProbe, out: &mut dyn Outbox) {
+pub(crate) fn tick(
+    dp: &Dp,
+    engine: &mut Engine,
+    now: u64,
+    probe: &dyn AlgProbe,
+    out: &mut dyn Outbox,
+) {
     {
         let w = dp.writer.lock();
         for (id, d) in w.registry.iter() {

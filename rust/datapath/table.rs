@@ -175,7 +175,10 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static, V: Clone + Send + Sync + 'sta
         for ob in old.buckets.iter().filter_map(|b| b.get_mut_side()) {
             for (k, v) in ob.items.iter() {
                 let i = Table::<K, V>::index(&seed, mask, k);
-                lists.get_mut(i).ok_or(EINVAL)?.push((k.clone(), v.clone()), GFP_KERNEL)?;
+                lists
+                    .get_mut(i)
+                    .ok_or(EINVAL)?
+                    .push((k.clone(), v.clone()), GFP_KERNEL)?;
             }
         }
         let new = Table::build(n, seed, Some(lists))?;

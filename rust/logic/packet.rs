@@ -131,7 +131,9 @@ pub fn flow_of_ipv4(pkt: &[u8]) -> Result<Flow, PacketError> {
     }
     // Bytes past the total length (link padding) are not the datagram's;
     // a caller may pass only the first bytes (a netfilter hook's copy).
-    let pkt = pkt.get(..total.min(pkt.len())).ok_or(PacketError::Truncated)?;
+    let pkt = pkt
+        .get(..total.min(pkt.len()))
+        .ok_or(PacketError::Truncated)?;
     let frag = be16(pkt, 6).ok_or(PacketError::Truncated)?;
     // MF set or a non-zero offset (`ip_is_fragment`).
     let fragment = frag & 0x3fff != 0;
@@ -169,7 +171,8 @@ pub fn flow_of_ipv6(pkt: &[u8]) -> Result<Flow, PacketError> {
     let pkt = if plen == 0 {
         pkt
     } else {
-        pkt.get(..(IPV6_HDR + plen).min(pkt.len())).ok_or(PacketError::Truncated)?
+        pkt.get(..(IPV6_HDR + plen).min(pkt.len()))
+            .ok_or(PacketError::Truncated)?
     };
     let src = IpAddr::V6(array(pkt, 8)?);
     let dst = IpAddr::V6(array(pkt, 24)?);

@@ -3,10 +3,10 @@
 //! the crypto driver (then through a `Completion`).
 
 use super::bindings;
+use core::ptr::NonNull;
 use kernel::alloc::KBox;
 use kernel::ffi::{c_int, c_void};
 use kernel::str::CStr;
-use core::ptr::NonNull;
 
 /// An allocated, keyed AEAD transform.
 ///
@@ -33,7 +33,9 @@ impl Aead {
             return Err(unsafe { bindings::rxfrm_aead_err(p) } as c_int);
         }
         // SAFETY: checked above: a live transform, now owned.
-        let aead = Aead { tfm: unsafe { NonNull::new_unchecked(p) } };
+        let aead = Aead {
+            tfm: unsafe { NonNull::new_unchecked(p) },
+        };
         let klen = u32::try_from(key.len()).map_err(|_| -(bindings::EINVAL as c_int))?;
         // SAFETY: live transform; the key is read during the call only.
         let e = unsafe { bindings::crypto_aead_setkey(p, key.as_ptr(), klen) };

@@ -110,8 +110,12 @@ pub(crate) fn route4(net: Net, dst: [u8; 4], src: [u8; 4]) -> Option<DstRef> {
 
 /// An IPv6 output route.
 pub(crate) fn route6(net: Net, dst: [u8; 16], src: [u8; 16]) -> Option<DstRef> {
-    let d = bindings::in6_addr { in6_u: bindings::in6_addr__bindgen_ty_1 { u6_addr8: dst } };
-    let s = bindings::in6_addr { in6_u: bindings::in6_addr__bindgen_ty_1 { u6_addr8: src } };
+    let d = bindings::in6_addr {
+        in6_u: bindings::in6_addr__bindgen_ty_1 { u6_addr8: dst },
+    };
+    let s = bindings::in6_addr {
+        in6_u: bindings::in6_addr__bindgen_ty_1 { u6_addr8: src },
+    };
     // SAFETY: live namespace; the addresses outlive the call; the returned
     // reference is ours.
     unsafe { DstRef::from_owned(bindings::rxfrm_route6(net.as_ptr(), &d, &s)) }

@@ -16,12 +16,42 @@ const N: usize = 6;
 /// filter table, output after everything (NAT included), as xfrm's
 /// lookups happen after routing decisions are final.
 const TABLE: [(u8, u32, i32, Hook); N] = [
-    (bindings::RXFRM_NFPROTO_IPV4, bindings::RXFRM_NF_LOCAL_OUT, bindings::RXFRM_NF_PRI_LAST - 1, Hook::Out),
-    (bindings::RXFRM_NFPROTO_IPV4, bindings::RXFRM_NF_FORWARD, bindings::RXFRM_NF_PRI_LAST - 1, Hook::Forward),
-    (bindings::RXFRM_NFPROTO_IPV4, bindings::RXFRM_NF_LOCAL_IN, bindings::RXFRM_NF_PRI_FILTER - 1, Hook::In),
-    (bindings::RXFRM_NFPROTO_IPV6, bindings::RXFRM_NF_LOCAL_OUT, bindings::RXFRM_NF_PRI_LAST - 1, Hook::Out),
-    (bindings::RXFRM_NFPROTO_IPV6, bindings::RXFRM_NF_FORWARD, bindings::RXFRM_NF_PRI_LAST - 1, Hook::Forward),
-    (bindings::RXFRM_NFPROTO_IPV6, bindings::RXFRM_NF_LOCAL_IN, bindings::RXFRM_NF_PRI_FILTER - 1, Hook::In),
+    (
+        bindings::RXFRM_NFPROTO_IPV4,
+        bindings::RXFRM_NF_LOCAL_OUT,
+        bindings::RXFRM_NF_PRI_LAST - 1,
+        Hook::Out,
+    ),
+    (
+        bindings::RXFRM_NFPROTO_IPV4,
+        bindings::RXFRM_NF_FORWARD,
+        bindings::RXFRM_NF_PRI_LAST - 1,
+        Hook::Forward,
+    ),
+    (
+        bindings::RXFRM_NFPROTO_IPV4,
+        bindings::RXFRM_NF_LOCAL_IN,
+        bindings::RXFRM_NF_PRI_FILTER - 1,
+        Hook::In,
+    ),
+    (
+        bindings::RXFRM_NFPROTO_IPV6,
+        bindings::RXFRM_NF_LOCAL_OUT,
+        bindings::RXFRM_NF_PRI_LAST - 1,
+        Hook::Out,
+    ),
+    (
+        bindings::RXFRM_NFPROTO_IPV6,
+        bindings::RXFRM_NF_FORWARD,
+        bindings::RXFRM_NF_PRI_LAST - 1,
+        Hook::Forward,
+    ),
+    (
+        bindings::RXFRM_NFPROTO_IPV6,
+        bindings::RXFRM_NF_LOCAL_IN,
+        bindings::RXFRM_NF_PRI_FILTER - 1,
+        Hook::In,
+    ),
 ];
 
 /// The hook table of one namespace, registered while it lives.
@@ -84,14 +114,21 @@ impl PinnedDrop for NfHooks {
     }
 }
 
-unsafe extern "C" fn hook_fn(priv_: *mut c_void, skb: *mut bindings::sk_buff, state: *const c_void) -> u32 {
+unsafe extern "C" fn hook_fn(
+    priv_: *mut c_void,
+    skb: *mut bindings::sk_buff,
+    state: *const c_void,
+) -> u32 {
     let Some(&(pf, _, _, hook)) = TABLE.get(priv_ as usize) else {
         return bindings::RXFRM_NF_ACCEPT;
     };
     // SAFETY: netfilter passes a live skb it owns and a live state whose
     // namespace has our hooks registered (so its pernet state exists).
     let (net, mut pkt) = unsafe {
-        (Net::from_raw(bindings::rxfrm_nf_state_net(state)), Pkt::borrowed(skb))
+        (
+            Net::from_raw(bindings::rxfrm_nf_state_net(state)),
+            Pkt::borrowed(skb),
+        )
     };
     let v6 = pf == bindings::RXFRM_NFPROTO_IPV6;
     match hooks::on_hook(net, &mut pkt, hook, v6) {

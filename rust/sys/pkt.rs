@@ -26,7 +26,10 @@ impl Pkt {
     /// `p` is a live skb whose ownership the caller gives up.
     pub(crate) unsafe fn from_raw(p: *mut bindings::sk_buff) -> Pkt {
         // SAFETY: non-null per the contract.
-        Pkt { ptr: unsafe { NonNull::new_unchecked(p) }, private: false }
+        Pkt {
+            ptr: unsafe { NonNull::new_unchecked(p) },
+            private: false,
+        }
     }
 
     /// A view of a packet owned by the caller's caller (a netfilter hook's).
@@ -59,13 +62,17 @@ impl Pkt {
         let off = c_int::try_from(offset).ok()?;
         let len = c_int::try_from(buf.len()).ok()?;
         // SAFETY: live skb; `buf` is writable for `len` bytes.
-        let r = unsafe { bindings::skb_copy_bits(self.as_ptr(), off, buf.as_mut_ptr().cast(), len) };
+        let r =
+            unsafe { bindings::skb_copy_bits(self.as_ptr(), off, buf.as_mut_ptr().cast(), len) };
         (r == 0).then_some(())
     }
 
     /// Makes the data linear and unshared with `head`/`tail` bytes of room.
     pub(crate) fn make_private(&mut self, head: usize, tail: usize) -> Result<(), ()> {
-        let (h, t) = (u32::try_from(head).map_err(|_| ())?, u32::try_from(tail).map_err(|_| ())?);
+        let (h, t) = (
+            u32::try_from(head).map_err(|_| ())?,
+            u32::try_from(tail).map_err(|_| ())?,
+        );
         // SAFETY: live, owned skb.
         if unsafe { bindings::rxfrm_skb_make_private(self.as_ptr(), h, t) } != 0 {
             return Err(());

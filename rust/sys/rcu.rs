@@ -86,7 +86,11 @@ impl<T> RcuBox<T> {
         let old = self.ptr.swap(p, Ordering::AcqRel);
         // SAFETY: `old` came from `KBox::into_raw` and is no longer
         // reachable for new readers.
-        Retired(if old.is_null() { None } else { Some(unsafe { KBox::from_raw(old) }) })
+        Retired(if old.is_null() {
+            None
+        } else {
+            Some(unsafe { KBox::from_raw(old) })
+        })
     }
 }
 
@@ -161,4 +165,3 @@ impl<T> Drop for Graveyard<T> {
         }
     }
 }
-

@@ -33,7 +33,11 @@ impl Drop for KmRegistration {
 }
 
 #[no_mangle]
-unsafe extern "C" fn rxfrm_sockpolicy_parse(data: *const u8, len: c_int, block: *mut c_int) -> c_int {
+unsafe extern "C" fn rxfrm_sockpolicy_parse(
+    data: *const u8,
+    len: c_int,
+    block: *mut c_int,
+) -> c_int {
     let Ok(n) = usize::try_from(len) else {
         return -(bindings::EINVAL as c_int);
     };
@@ -66,7 +70,14 @@ pub(crate) fn outbound(pkt: &Pkt) -> Option<SockPolicy> {
 }
 
 /// The inbound policy of the UDP socket `pkt` would be delivered to.
-pub(crate) fn udp_inbound(net: Net, pkt: &Pkt, src: &IpAddr, sport: u16, dst: &IpAddr, dport: u16) -> Option<SockPolicy> {
+pub(crate) fn udp_inbound(
+    net: Net,
+    pkt: &Pkt,
+    src: &IpAddr,
+    sport: u16,
+    dst: &IpAddr,
+    dport: u16,
+) -> Option<SockPolicy> {
     let v6 = matches!(src, IpAddr::V6(_));
     // SAFETY: live namespace and skb; the addresses are read during the
     // call; the lookup runs under the hook's RCU read side.

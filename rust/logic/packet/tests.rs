@@ -126,7 +126,10 @@ fn ipv4_fragments_and_truncation() {
     let p = ipv4(6, 0, 0, &TCP);
     assert_eq!(flow_of_ipv4(&p[..19]), Err(PacketError::Truncated));
     // A prefix (a hook's copy of the headers) is read as the datagram.
-    assert_eq!(flow_of_ipv4(&p[..30]).unwrap().key, flow_of_ipv4(&p).unwrap().key);
+    assert_eq!(
+        flow_of_ipv4(&p[..30]).unwrap().key,
+        flow_of_ipv4(&p).unwrap().key
+    );
     assert_eq!(flow_of_ipv4(&[]), Err(PacketError::Truncated));
     let mut bad = p.clone();
     bad[0] = 0x65;

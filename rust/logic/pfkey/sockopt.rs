@@ -32,7 +32,11 @@ pub fn socket_policy(data: &[u8]) -> Result<(Dir, SockPolicy), Errno> {
     if words * 8 > data.len() || ptype > IPSEC_POLICY_BYPASS || !(1..=2).contains(&dir) {
         return Err(Errno::EINVAL);
     }
-    let dir = if dir == 1 { Dir::Inbound } else { Dir::Outbound };
+    let dir = if dir == 1 {
+        Dir::Inbound
+    } else {
+        Dir::Outbound
+    };
     match ptype {
         IPSEC_POLICY_DISCARD => Ok((dir, SockPolicy::Discard)),
         IPSEC_POLICY_IPSEC => Err(Errno::EOPNOTSUPP),
@@ -55,10 +59,22 @@ mod tests {
 
     #[test]
     fn bypass_discard_and_refusals() {
-        assert_eq!(socket_policy(&pol(2, 4, 2)), Ok((Dir::Outbound, SockPolicy::Bypass)));
-        assert_eq!(socket_policy(&pol(2, 1, 1)), Ok((Dir::Inbound, SockPolicy::Bypass)));
-        assert_eq!(socket_policy(&pol(2, 3, 1)), Ok((Dir::Inbound, SockPolicy::Bypass)));
-        assert_eq!(socket_policy(&pol(2, 0, 2)), Ok((Dir::Outbound, SockPolicy::Discard)));
+        assert_eq!(
+            socket_policy(&pol(2, 4, 2)),
+            Ok((Dir::Outbound, SockPolicy::Bypass))
+        );
+        assert_eq!(
+            socket_policy(&pol(2, 1, 1)),
+            Ok((Dir::Inbound, SockPolicy::Bypass))
+        );
+        assert_eq!(
+            socket_policy(&pol(2, 3, 1)),
+            Ok((Dir::Inbound, SockPolicy::Bypass))
+        );
+        assert_eq!(
+            socket_policy(&pol(2, 0, 2)),
+            Ok((Dir::Outbound, SockPolicy::Discard))
+        );
         assert_eq!(socket_policy(&pol(2, 2, 2)), Err(Errno::EOPNOTSUPP));
         assert_eq!(socket_policy(&pol(2, 5, 2)), Err(Errno::EINVAL));
         assert_eq!(socket_policy(&pol(2, 4, 0)), Err(Errno::EINVAL));

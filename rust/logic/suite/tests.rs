@@ -42,5 +42,8 @@ fn null_cipher_and_missing_auth() {
 fn aead_with_auth_is_refused() {
     let gcm = by_name(AlgKind::Encrypt, "aes-gcm-16").unwrap();
     let sha = by_name(AlgKind::Auth, "hmac-sha1").unwrap();
-    assert_eq!(compose(gcm, Some(sha), &[7; 20], &[1; 20]).err(), Some(SuiteError::Unsupported));
+    assert_eq!(
+        compose(gcm, Some(sha), &[7; 20], &[1; 20]).err(),
+        Some(SuiteError::Unsupported)
+    );
 }
