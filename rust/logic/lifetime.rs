@@ -81,8 +81,9 @@ pub struct ExpiryState {
 }
 
 impl ExpiryState {
-    /// The expiry to report now, if any: hard wins over soft, and neither
-    /// is reported twice.
+    /// The expiry to report now, if any; neither is reported twice. When
+    /// both limits were crossed since the last poll, soft comes first (the
+    /// next poll gives hard), as the packet path reports them in order.
     pub fn poll(
         &mut self,
         hard: &Lifetime,
@@ -91,6 +92,10 @@ impl ExpiryState {
         now: u64,
     ) -> Option<Expiry> {
         if !self.hard_fired && hard.reached(cur, now) {
+            if !self.soft_fired && !soft.is_unlimited() && soft.reached(cur, now) {
+                self.soft_fired = true;
+                return Some(Expiry::Soft);
+            }
             self.hard_fired = true;
             return Some(Expiry::Hard);
         }
@@ -149,11 +154,20 @@ mod tests {
         assert_eq!(st.poll(&hard, &soft, &cur, 1071), Some(Expiry::Hard));
         assert_eq!(st.poll(&hard, &soft, &cur, 5000), None);
         assert!(st.hard_fired());
-        // Hard reached first suppresses the soft report.
+        // Both crossed since the last poll: soft first, then hard.
         let mut st = ExpiryState::default();
         let cur = LifetimeCurrent::new(0);
+        assert_eq!(st.poll(&hard, &soft, &cur, 100), Some(Expiry::Soft));
         assert_eq!(st.poll(&hard, &soft, &cur, 100), Some(Expiry::Hard));
         assert_eq!(st.poll(&hard, &soft, &cur, 100), None);
+        // A soft limit past the hard one never fires.
+        let mut st = ExpiryState::default();
+        let late = Lifetime {
+            addtime: 500,
+            ..Lifetime::default()
+        };
+        assert_eq!(st.poll(&hard, &late, &cur, 100), Some(Expiry::Hard));
+        assert_eq!(st.poll(&hard, &late, &cur, 100), None);
         assert!(Lifetime::default().is_unlimited());
         assert!(!Lifetime::default().reached(&cur, u64::MAX));
         // A clock that goes backwards does not underflow.

@@ -518,9 +518,10 @@ impl Sad {
             if sa.lifetime_hard.is_unlimited() && sa.lifetime_soft.is_unlimited() {
                 continue;
             }
-            // Reserve before polling so that a failed push loses no event.
-            out.reserve(1)?;
-            if let Some(e) = sa.poll_expiry(now) {
+            // Reserve before polling so that a failed push loses no event;
+            // soft and hard may both be due (two polls).
+            out.reserve(2)?;
+            while let Some(e) = sa.poll_expiry(now) {
                 self.changes.note(sa.id);
                 out.push((sa.id, e))?;
             }
