@@ -56,6 +56,8 @@ struct dst_entry *rxfrm_dst_check(struct dst_entry *dst);
 void rxfrm_dst_hold(struct dst_entry *dst);
 u32 rxfrm_dst_mtu(const struct dst_entry *dst);
 struct net_device *rxfrm_dst_dev(const struct dst_entry *dst);
+bool rxfrm_dst_noxfrm(const struct dst_entry *dst);
+bool rxfrm_skb_from_loopback(const struct sk_buff *skb);
 
 /* skb fields and the inline sk_buff API. */
 struct dst_entry *rxfrm_skb_dst(const struct sk_buff *skb);

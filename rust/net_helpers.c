@@ -168,6 +168,19 @@ u32 rxfrm_dst_mtu(const struct dst_entry *dst)
 	return mtu > d->overhead ? mtu - d->overhead : 0;
 }
 
+/* Linux never transforms what it routes over loopback (DST_NOXFRM, set
+ * from the device's noxfrm setting, on for lo) ... */
+bool rxfrm_dst_noxfrm(const struct dst_entry *dst)
+{
+	return (dst->flags & DST_NOXFRM) || (dst->dev && (dst->dev->flags & IFF_LOOPBACK));
+}
+
+/* ... nor checks policy on what arrives over it (nopolicy). */
+bool rxfrm_skb_from_loopback(const struct sk_buff *skb)
+{
+	return skb->dev && (skb->dev->flags & IFF_LOOPBACK);
+}
+
 struct net_device *rxfrm_dst_dev(const struct dst_entry *dst)
 {
 	return dst->dev;

@@ -48,7 +48,7 @@ pub(crate) fn attach(net: Net, dp: &Dp, pkt: &mut Pkt, v6: bool) -> Verdict {
         return Verdict::Accept;
     };
     let route = match pkt.dst() {
-        Some(r) if !r.is_bundle() => r,
+        Some(r) if !r.is_bundle() && !r.no_xfrm() => r,
         _ => return Verdict::Accept,
     };
     let Some(f) = flow(pkt, v6) else {

@@ -62,6 +62,13 @@ impl DstRef {
         !unsafe { bindings::rxfrm_dst_check(self.as_ptr()) }.is_null()
     }
 
+    /// Traffic on this route is never transformed (loopback, as Linux's
+    /// DST_NOXFRM).
+    pub(crate) fn no_xfrm(&self) -> bool {
+        // SAFETY: live dst (invariant).
+        unsafe { bindings::rxfrm_dst_noxfrm(self.as_ptr()) }
+    }
+
     pub(crate) fn is_bundle(&self) -> bool {
         // SAFETY: live dst (invariant).
         unsafe { bindings::rxfrm_is_rxfrm_dst(self.as_ptr()) }

@@ -243,6 +243,12 @@ impl Pkt {
         (!n.is_null()).then(|| unsafe { Net::from_raw(n) })
     }
 
+    /// Arrived over loopback (policy is not checked there, as on Linux).
+    pub(crate) fn from_loopback(&self) -> bool {
+        // SAFETY: live skb.
+        unsafe { bindings::rxfrm_skb_from_loopback(self.as_ptr()) }
+    }
+
     pub(crate) fn sk(&self) -> *mut bindings::sock {
         // SAFETY: live skb.
         unsafe { bindings::rxfrm_skb_sk(self.as_ptr()) }
