@@ -6,6 +6,7 @@ mod deliver;
 
 use crate::logic::algs::{AlgDesc, ALGS};
 use crate::logic::engine::{AlgProbe, Audience, Engine, Limits, Rejected, SockCtl};
+use crate::logic::pfkey::consts::{SADB_DUMP, SADB_GET};
 use crate::netns::NetState;
 use crate::sys::sock::KeySock;
 use crate::sys::util::{errno, real_seconds};
@@ -91,6 +92,10 @@ pub(crate) fn on_sendmsg(sock: &KeySock<'_>, msg: &[u8]) -> Result {
         let mut engine = state.engine.lock();
         let mut ctl = sock.state().ctl.lock();
         engine.limits = limits();
+        // GET and DUMP report the packet counters as of now.
+        if matches!(msg.get(1), Some(&SADB_GET) | Some(&SADB_DUMP)) {
+            crate::datapath::counters(&state.dp, &mut engine, real_seconds());
+        }
         let res = engine.handle(msg, &mut ctl, real_seconds(), &KernelProbe, &mut pending);
         crate::datapath::sync(&state.dp, &mut engine);
         sock.state().sync_flags(&ctl);

@@ -29,7 +29,7 @@ use policy::SpdView;
 use sa::DpSa;
 use table::RcuHash;
 
-pub(crate) use sync::{sync, tick};
+pub(crate) use sync::{counters, sync, tick};
 
 /// Inbound SA key: (destination, SPI, protocol).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]

@@ -165,28 +165,32 @@ pub(crate) fn tick(
     probe: &dyn AlgProbe,
     out: &mut dyn Outbox,
 ) {
-    {
-        let w = dp.writer.lock();
-        for (id, d) in w.registry.iter() {
-            let Some(sa) = engine.sad.get_mut(*id) else {
-                continue;
-            };
-            let c = &d.counters;
-            let packets = c.packets.load(Ordering::Relaxed);
-            sa.current.allocations = packets;
-            sa.current.bytes = c.bytes.load(Ordering::Relaxed);
-            if packets != 0 && sa.current.usetime == 0 {
-                sa.current.usetime = now;
-            }
-            sa.stats.replay_fails = c.replay_fails.load(Ordering::Relaxed);
-            sa.stats.integrity_fails = c.integrity_fails.load(Ordering::Relaxed);
-        }
-    }
+    counters(dp, engine, now);
     for req in dp.take_acquires().iter().flatten() {
         match engine.acquire(req.policy, req.template, &req.flow, now, probe, out) {
             Ok(()) => dp.count(Stat::RxfrmOutAcquire),
             Err(_) => dp.count(Stat::XfrmAcquireError),
         }
+    }
+}
+
+/// Copies the packet counters into the SAD (GET and DUMP call it too, so
+/// that what they report is current).
+pub(crate) fn counters(dp: &Dp, engine: &mut Engine, now: u64) {
+    let w = dp.writer.lock();
+    for (id, d) in w.registry.iter() {
+        let Some(sa) = engine.sad.get_mut(*id) else {
+            continue;
+        };
+        let c = &d.counters;
+        let packets = c.packets.load(Ordering::Relaxed);
+        sa.current.allocations = packets;
+        sa.current.bytes = c.bytes.load(Ordering::Relaxed);
+        if packets != 0 && sa.current.usetime == 0 {
+            sa.current.usetime = now;
+        }
+        sa.stats.replay_fails = c.replay_fails.load(Ordering::Relaxed);
+        sa.stats.integrity_fails = c.integrity_fails.load(Ordering::Relaxed);
     }
 }
 

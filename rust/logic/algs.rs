@@ -225,9 +225,9 @@ pub static ALGS: &[AlgDesc] = &[
     AlgDesc { kind: AlgKind::Auth, id: 251, name: "null", crypto: Some("digest_null"), keys: KeyBits::List(&[0]), ..BASE },
     hmac(2, "hmac-md5", &[], "hmac(md5)", 96, 128, KeyBits::Any, 128),
     hmac(3, "hmac-sha1", &[], "hmac(sha1)", 96, 160, KeyBits::Any, 160),
-    // Linux's PF_KEY SHA-256 truncates to 96 bits (pre-RFC 4868 draft);
-    // kept for interoperability with Linux peers keyed through PF_KEY.
-    hmac(5, "hmac-sha256", &["hmac-sha2-256"], "hmac(sha256)", 96, 256, KeyBits::Any, 256),
+    // RFC 4868's 128-bit ICV, as KAME/NetBSD and IKE peers use; Linux's
+    // af_key still truncates to 96 bits (a pre-RFC draft).
+    hmac(5, "hmac-sha256", &["hmac-sha2-256"], "hmac(sha256)", 128, 256, KeyBits::Any, 256),
     hmac(6, "hmac-sha384", &["hmac-sha2-384"], "hmac(sha384)", 192, 384, KeyBits::Any, 384),
     hmac(7, "hmac-sha512", &["hmac-sha2-512"], "hmac(sha512)", 256, 512, KeyBits::Any, 512),
     hmac(8, "hmac-ripemd160", &[], "hmac(rmd160)", 96, 160, KeyBits::Any, 160),
@@ -397,7 +397,7 @@ mod tests {
         assert!(e("cast128-cbc").key_bits_ok(40) && !e("cast128-cbc").key_bits_ok(32));
         assert!(e("null").key_bits_ok(0) && e("simple").id == 11);
         assert_eq!(a("hmac-sha2-256").crypto, Some("hmac(sha256)"));
-        assert_eq!(a("hmac-sha256").icv_trunc_bits, 96);
+        assert_eq!(a("hmac-sha256").icv_trunc_bits, 128);
         assert_eq!(a("hmac-sha512").icv_trunc_bits, 256);
         assert!(a("hmac-md5").key_bits_ok(160) && !a("hmac-md5").in_advertised_range(160));
         assert!(!a("hmac-md5").key_bits_ok(0));

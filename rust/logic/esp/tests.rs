@@ -147,7 +147,7 @@ fn from_algs() {
     );
     assert_eq!(
         EspLayout::from_algs(enc("null"), Some(auth("hmac-sha256"))).unwrap(),
-        layout(0, 12, 4)
+        layout(0, 16, 4)
     );
     assert_eq!(
         EspLayout::from_algs(enc("aes-ctr"), Some(auth("hmac-sha512"))).unwrap(),
