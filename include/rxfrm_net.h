@@ -39,6 +39,8 @@ struct rxfrm_dst {
 	/* Tunnel (not transport) encapsulation: the template decides, so an
 	 * SA of mode "any" serves both, as in KAME. */
 	u8 tunnel;
+	/* dst_check() cookie of `next` when it is an IPv6 route. */
+	u32 next_cookie;
 };
 
 /* Rust callbacks (datapath::bundle). */

@@ -123,6 +123,8 @@ struct rxfrm_dst *rxfrm_dst_alloc(struct dst_entry *next, u16 family)
 	d->family = family;
 	d->overhead = 0;
 	d->tunnel = 0;
+	d->next_cookie = (!rxfrm_is_rxfrm_dst(next) && next->ops->family == AF_INET6) ?
+			 rt6_get_cookie((struct rt6_info *)next) : 0;
 	d->dst.output = rxfrm_dst_output;
 	return d;
 }
@@ -139,16 +141,27 @@ struct rxfrm_dst *rxfrm_skb_rxfrm_dst(const struct sk_buff *skb)
 	return rxfrm_is_rxfrm_dst(dst) ? container_of(dst, struct rxfrm_dst, dst) : NULL;
 }
 
+static struct dst_entry *rxfrm_route_check(struct dst_entry *dst, u32 cookie)
+{
+	return dst->obsolete > 0 ? dst->ops->check(dst, cookie) : dst;
+}
+
 struct dst_entry *rxfrm_dst_check(struct dst_entry *dst)
 {
 	struct rxfrm_dst *d;
 
-	if (!rxfrm_is_rxfrm_dst(dst))
-		return dst->obsolete > 0 ? dst->ops->check(dst, 0) : dst;
+	if (!rxfrm_is_rxfrm_dst(dst)) {
+		u32 cookie = dst->ops->family == AF_INET6 ?
+			     rt6_get_cookie((struct rt6_info *)dst) : 0;
+
+		return rxfrm_route_check(dst, cookie);
+	}
 	d = container_of(dst, struct rxfrm_dst, dst);
 	if (d->genid != rxfrm_net_genid(dev_net(dst->dev)))
 		return NULL;
-	return rxfrm_dst_check(d->next) ? dst : NULL;
+	if (rxfrm_is_rxfrm_dst(d->next))
+		return rxfrm_dst_check(d->next) ? dst : NULL;
+	return rxfrm_route_check(d->next, d->next_cookie) ? dst : NULL;
 }
 
 void rxfrm_dst_hold(struct dst_entry *dst)
