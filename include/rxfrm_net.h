@@ -157,6 +157,13 @@ void rxfrm_netdev_event(struct net *net, unsigned long event);
 int rxfrm_netdev_notifier_register(void);
 void rxfrm_netdev_notifier_unregister(void);
 
+/* Local addresses: SAs get their crypto transform only once one of their
+ * endpoints is an address of the namespace; address events re-check. */
+bool rxfrm_addr_is_local(struct net *net, const u8 *addr, bool v6);
+void rxfrm_addr_event(struct net *net);
+int rxfrm_addr_notifiers_register(void);
+void rxfrm_addr_notifiers_unregister(void);
+
 /* Deferred work and RCU. */
 void rxfrm_rcu_read_lock(void);
 void rxfrm_rcu_read_unlock(void);

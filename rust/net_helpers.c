@@ -8,6 +8,7 @@
 #include <crypto/aead.h>
 #include <linux/icmp.h>
 #include <linux/icmpv6.h>
+#include <linux/inetdevice.h>
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>
 #include <linux/proc_fs.h>
@@ -23,6 +24,7 @@
 #include <net/ipv6.h>
 #include <net/protocol.h>
 #include <net/route.h>
+#include <net/addrconf.h>
 #include <net/udp.h>
 #include <net/xfrm.h>
 
@@ -609,6 +611,54 @@ static struct notifier_block rxfrm_netdev_nb = {
 
 int rxfrm_netdev_notifier_register(void) { return register_netdevice_notifier(&rxfrm_netdev_nb); }
 void rxfrm_netdev_notifier_unregister(void) { unregister_netdevice_notifier(&rxfrm_netdev_nb); }
+
+/* ---- local addresses ---------------------------------------------------- */
+
+bool rxfrm_addr_is_local(struct net *net, const u8 *addr, bool v6)
+{
+	if (v6)
+		return ipv6_chk_addr(net, (const struct in6_addr *)addr, NULL, 0);
+	return inet_addr_type(net, *(const __be32 *)addr) == RTN_LOCAL;
+}
+
+static int rxfrm_inetaddr_cb(struct notifier_block *nb, unsigned long event, void *ptr)
+{
+	struct in_ifaddr *ifa = ptr;
+
+	if (event == NETDEV_UP)
+		rxfrm_addr_event(dev_net(ifa->ifa_dev->dev));
+	return NOTIFY_DONE;
+}
+
+static int rxfrm_inet6addr_cb(struct notifier_block *nb, unsigned long event, void *ptr)
+{
+	struct inet6_ifaddr *ifa = ptr;
+
+	if (event == NETDEV_UP)
+		rxfrm_addr_event(dev_net(ifa->idev->dev));
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block rxfrm_inetaddr_nb = { .notifier_call = rxfrm_inetaddr_cb };
+static struct notifier_block rxfrm_inet6addr_nb = { .notifier_call = rxfrm_inet6addr_cb };
+
+int rxfrm_addr_notifiers_register(void)
+{
+	int err = register_inetaddr_notifier(&rxfrm_inetaddr_nb);
+
+	if (err)
+		return err;
+	err = register_inet6addr_notifier(&rxfrm_inet6addr_nb);
+	if (err)
+		unregister_inetaddr_notifier(&rxfrm_inetaddr_nb);
+	return err;
+}
+
+void rxfrm_addr_notifiers_unregister(void)
+{
+	unregister_inet6addr_notifier(&rxfrm_inet6addr_nb);
+	unregister_inetaddr_notifier(&rxfrm_inetaddr_nb);
+}
 
 /* ---- deferral and locking ----------------------------------------------- */
 

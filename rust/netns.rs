@@ -33,7 +33,7 @@ pub(crate) struct NetState {
     /// The packet path's tables and counters.
     #[pin]
     pub(crate) dp: Dp,
-    net: Net,
+    pub(crate) net: Net,
 }
 
 /// Owns the namespace's /proc/net/rxfrm_stat.

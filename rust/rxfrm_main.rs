@@ -51,6 +51,7 @@ struct Rxfrm {
     _esp: sys::proto::ProtoRegistration,
     _km: sys::sockpol::KmRegistration,
     _netdev: sys::dst::NetdevNotifier,
+    _addrs: sys::dst::AddrNotifiers,
     _family: sys::sock::FamilyRegistration,
     _pernet: sys::pernet::PernetRegistration,
     _dst: DstCache,
@@ -74,11 +75,13 @@ impl kernel::Module for Rxfrm {
         let esp = sys::proto::ProtoRegistration::esp()?;
         let km = sys::sockpol::KmRegistration::new();
         let netdev = sys::dst::NetdevNotifier::new()?;
+        let addrs = sys::dst::AddrNotifiers::new()?;
         pr_info!("rxfrm {} loaded: PF_KEY v2 and ESP ready\n", env!("RXFRM_VERSION"));
         Ok(Rxfrm {
             _esp: esp,
             _km: km,
             _netdev: netdev,
+            _addrs: addrs,
             _family: family,
             _pernet: pernet,
             _dst: dst,

@@ -97,7 +97,7 @@ pub(crate) fn on_sendmsg(sock: &KeySock<'_>, msg: &[u8]) -> Result {
             crate::datapath::counters(&state.dp, &mut engine, real_seconds());
         }
         let res = engine.handle(msg, &mut ctl, real_seconds(), &KernelProbe, &mut pending);
-        crate::datapath::sync(&state.dp, &mut engine);
+        crate::datapath::sync(state.net, &state.dp, &mut engine);
         sock.state().sync_flags(&ctl);
         if res.is_ok() && ctl.dump.is_some() {
             // Deliver what precedes the dump first, then start it.
@@ -165,7 +165,7 @@ pub(crate) fn on_tick(state: &NetState) {
         let now = real_seconds();
         crate::datapath::tick(&state.dp, &mut engine, now, &KernelProbe, &mut pending);
         engine.tick(now, &mut pending);
-        crate::datapath::sync(&state.dp, &mut engine);
+        crate::datapath::sync(state.net, &state.dp, &mut engine);
     }
     let _ = pending.deliver(&state.socks, None);
     state.dp.reclaim();

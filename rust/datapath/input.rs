@@ -203,6 +203,7 @@ pub(crate) fn esp_rcv(mut pkt: Pkt, v6: bool) -> c_int {
             sa.counters
                 .replay_fails
                 .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+            dp.touch();
             dp.count(Stat::XfrmInStateSeqError);
             return 0;
         }
@@ -246,6 +247,7 @@ fn decrypted(mut c: InCtx, err: c_int) {
     if err != 0 {
         if err == EBADMSG {
             sa.counters.integrity_fails.fetch_add(1, relaxed);
+            dp.touch();
             dp.count(Stat::XfrmInStateProtoError);
         } else {
             dp.count(Stat::XfrmInError);
@@ -255,8 +257,10 @@ fn decrypted(mut c: InCtx, err: c_int) {
     if sa.replay_advance(c.seq).is_err() {
         sa.counters.replay_fails.fetch_add(1, relaxed);
         dp.count(Stat::XfrmInStateSeqError);
+        dp.touch();
         return;
     }
+    dp.touch();
     if !sa.charge(c.pkt.len()) {
         dp.count(Stat::XfrmInStateExpired);
         return;

@@ -22,7 +22,7 @@ use crate::logic::stats::{Stat, COUNT};
 use crate::logic::types::IpsecProto;
 use crate::sys::bhlock::BhLock;
 use crate::sys::rcu::RcuBox;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
 use policy::SpdView;
@@ -64,12 +64,21 @@ pub(crate) struct DpWriter {
     spd_generation: u64,
     /// The SAs mirrored, by SAD id.
     registry: crate::logic::hash::HashIndex<u64, Arc<DpSa>>,
+    /// SAs with no local endpoint yet: no crypto transform is built for
+    /// them (a host keyed with 100k foreign SAs stays cheap) until an
+    /// address appears that makes them usable.
+    dormant: crate::logic::hash::HashIndex<u64, ()>,
     spd_graves: crate::sys::rcu::Graveyard<SpdView>,
 }
 
 #[pin_data]
 pub(crate) struct Dp {
     genid: AtomicU32,
+    /// An address appeared: dormant SAs may have become usable.
+    rescan: AtomicBool,
+    /// A packet was counted since the counters were last copied to the
+    /// SAD (so an idle namespace's tick does not walk every SA).
+    active: AtomicBool,
     stats: [AtomicU64; COUNT],
     spd: RcuBox<SpdView>,
     #[pin]
@@ -92,6 +101,8 @@ impl Dp {
             | u64::from(crate::sys::util::random_u32());
         try_pin_init!(Dp {
             genid: AtomicU32::new(1),
+            active: AtomicBool::new(false),
+            rescan: AtomicBool::new(false),
             stats: [const { AtomicU64::new(0) }; COUNT],
             spd: RcuBox::empty(),
             sa_in <- RcuHash::new(),
@@ -101,6 +112,7 @@ impl Dp {
             writer <- kernel::new_mutex!(DpWriter {
                 spd_generation: 0,
                 registry: crate::logic::hash::HashIndex::new(),
+                dormant: crate::logic::hash::HashIndex::new(),
                 spd_graves: crate::sys::rcu::Graveyard::new(),
             }, "rxfrm_dp_writer"),
             secret,
@@ -110,6 +122,18 @@ impl Dp {
     /// Bundles built before a change of this number are stale.
     pub(crate) fn genid(&self) -> u32 {
         self.genid.load(Ordering::Acquire)
+    }
+
+    /// Asks the tick to re-check dormant SAs.
+    pub(crate) fn request_rescan(&self) {
+        self.rescan.store(true, Ordering::Release);
+    }
+
+    /// Notes that SA counters moved (read-mostly: no write when set).
+    pub(crate) fn touch(&self) {
+        if !self.active.load(Ordering::Relaxed) {
+            self.active.store(true, Ordering::Relaxed);
+        }
     }
 
     pub(crate) fn count(&self, s: Stat) {

@@ -360,6 +360,7 @@ fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
     let Some(seq) = sa.next_seq() else {
         return drop_with(Stat::XfrmOutStateSeqError);
     };
+    dp.touch();
     if !sa.charge(len) {
         net.state().ticker.kick();
         return drop_with(Stat::XfrmOutStateExpired);

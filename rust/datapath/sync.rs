@@ -9,6 +9,8 @@ use crate::logic::engine::{AlgProbe, Engine, Outbox};
 use crate::logic::sad::{OutputSa, SaIdent};
 use crate::logic::stats::Stat;
 use crate::logic::types::{Mode, SaState};
+use crate::sys::dst::is_local;
+use crate::sys::pernet::Net;
 use crate::sys::rcu::RcuGuard;
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
@@ -34,7 +36,7 @@ pub(super) fn out_key(i: &SaIdent) -> OutKey {
 }
 
 /// Brings the tables up to date with `engine` after it changed.
-pub(crate) fn sync(dp: &Dp, engine: &mut Engine) {
+pub(crate) fn sync(net: Net, dp: &Dp, engine: &mut Engine) {
     let mut w = dp.writer.lock();
     let ch = engine.sad.take_changes();
     let mut changed = !ch.is_empty();
@@ -43,17 +45,29 @@ pub(crate) fn sync(dp: &Dp, engine: &mut Engine) {
         dp.sa_out.clear();
         dp.sa_by_id.clear();
         w.registry.clear();
+        w.dormant.clear();
         let ids: Option<KVec<u64>> = engine.sad.iter().try_fold(KVec::new(), |mut v, sa| {
             v.push(sa.id(), GFP_KERNEL).ok()?;
             Some(v)
         });
         for id in ids.iter().flat_map(|v| v.iter()) {
-            sync_sa(dp, &mut w, engine, *id);
+            sync_sa(net, dp, &mut w, engine, *id);
         }
     } else {
         for &id in ch.ids.iter() {
-            sync_sa(dp, &mut w, engine, id);
+            sync_sa(net, dp, &mut w, engine, id);
         }
+    }
+    if dp.rescan.swap(false, Ordering::AcqRel) && !w.dormant.is_empty() {
+        let ids: Option<KVec<u64>> = w.dormant.iter().try_fold(KVec::new(), |mut v, (id, _)| {
+            v.push(*id, GFP_KERNEL).ok()?;
+            Some(v)
+        });
+        for id in ids.iter().flat_map(|v| v.iter()) {
+            w.dormant.remove(id);
+            sync_sa(net, dp, &mut w, engine, *id);
+        }
+        changed = true;
     }
     if engine.spd.generation() != w.spd_generation {
         match SpdView::build(&engine.spd) {
@@ -73,7 +87,7 @@ pub(crate) fn sync(dp: &Dp, engine: &mut Engine) {
     }
 }
 
-fn sync_sa(dp: &Dp, w: &mut super::DpWriter, engine: &Engine, id: u64) {
+fn sync_sa(net: Net, dp: &Dp, w: &mut super::DpWriter, engine: &Engine, id: u64) {
     let cur = engine
         .sad
         .get(id)
@@ -83,6 +97,14 @@ fn sync_sa(dp: &Dp, w: &mut super::DpWriter, engine: &Engine, id: u64) {
         (Some(o), Some(sa)) => {
             o.set_hard(&sa.lifetime_hard);
             refresh_out(dp, w, engine, &o.ident);
+        }
+        (None, None) => {
+            w.dormant.remove(&id);
+        }
+        (None, Some(sa)) if !is_local(net, &sa.src()) && !is_local(net, &sa.dst()) => {
+            // No endpoint here: no traffic can use it until an address
+            // appears (rescan); its transform is not built before.
+            let _ = w.dormant.insert(id, ());
         }
         (Some(o), None) => {
             w.registry.remove(&id);
@@ -123,7 +145,6 @@ fn sync_sa(dp: &Dp, w: &mut super::DpWriter, engine: &Engine, id: u64) {
                 );
             }
         },
-        (None, None) => {}
     }
 }
 
@@ -177,6 +198,9 @@ pub(crate) fn tick(
 /// Copies the packet counters into the SAD (GET and DUMP call it too, so
 /// that what they report is current).
 pub(crate) fn counters(dp: &Dp, engine: &mut Engine, now: u64) {
+    if !dp.active.swap(false, Ordering::AcqRel) {
+        return;
+    }
     let w = dp.writer.lock();
     for (id, d) in w.registry.iter() {
         let Some(sa) = engine.sad.get_mut(*id) else {

@@ -262,3 +262,42 @@ unsafe extern "C" fn rxfrm_netdev_event(net: *mut bindings::net, _event: kernel:
     let net = unsafe { Net::from_raw(net) };
     net.state().dp.flush_bundles();
 }
+
+/// Whether `addr` is an address of `net` (its SAs can carry traffic here).
+pub(crate) fn is_local(net: Net, addr: &crate::logic::addr::IpAddr) -> bool {
+    let v6 = matches!(addr, crate::logic::addr::IpAddr::V6(_));
+    // SAFETY: live namespace; the address is read during the call (callers
+    // are in process context, as the address lookups require).
+    unsafe { bindings::rxfrm_addr_is_local(net.as_ptr(), addr.as_bytes().as_ptr(), v6) }
+}
+
+/// Re-checks dormant SAs when an address appears.
+pub(crate) struct AddrNotifiers(());
+
+impl AddrNotifiers {
+    pub(crate) fn new() -> kernel::error::Result<Self> {
+        // SAFETY: static notifier blocks of this module, unregistered in drop.
+        let e = unsafe { bindings::rxfrm_addr_notifiers_register() };
+        if e != 0 {
+            return Err(kernel::error::Error::from_errno(e));
+        }
+        Ok(AddrNotifiers(()))
+    }
+}
+
+impl Drop for AddrNotifiers {
+    fn drop(&mut self) {
+        // SAFETY: registered in `new`.
+        unsafe { bindings::rxfrm_addr_notifiers_unregister() };
+    }
+}
+
+#[no_mangle]
+unsafe extern "C" fn rxfrm_addr_event(net: *mut bindings::net) {
+    // SAFETY: a live namespace with rxfrm state (the notifiers are
+    // registered after the pernet operations and removed before).
+    let net = unsafe { Net::from_raw(net) };
+    let st = net.state();
+    st.dp.request_rescan();
+    st.ticker.kick();
+}
