@@ -13,7 +13,7 @@ for t in "$@"; do
   dmesg -c >/dev/null 2>&1
   start=$(date +%s)
   case "$t" in *.py) run=(python3 "$t");; *) run=(bash "$t");; esac
-  out=$(timeout "${RXFRM_TEST_TIMEOUT:-900}" "${run[@]}" 2>&1)
+  out=$(timeout "${RXFRM_TEST_TIMEOUT:-1800}" "${run[@]}" 2>&1)
   rc=$?
   secs=$(( $(date +%s) - start ))
   klog=$(dmesg -c 2>/dev/null | grep -E "$bad")
