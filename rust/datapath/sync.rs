@@ -46,10 +46,7 @@ pub(crate) fn sync(net: Net, dp: &Dp, engine: &mut Engine) {
         dp.sa_by_id.clear();
         w.registry.clear();
         w.dormant.clear();
-        let ids: Option<KVec<u64>> = engine.sad.iter().try_fold(KVec::new(), |mut v, sa| {
-            v.push(sa.id(), GFP_KERNEL).ok()?;
-            Some(v)
-        });
+        let ids = collect_ids(engine.sad.iter().map(|sa| sa.id()));
         for id in ids.iter().flat_map(|v| v.iter()) {
             sync_sa(net, dp, &mut w, engine, *id);
         }
@@ -59,10 +56,7 @@ pub(crate) fn sync(net: Net, dp: &Dp, engine: &mut Engine) {
         }
     }
     if dp.rescan.swap(false, Ordering::AcqRel) && !w.dormant.is_empty() {
-        let ids: Option<KVec<u64>> = w.dormant.iter().try_fold(KVec::new(), |mut v, (id, _)| {
-            v.push(*id, GFP_KERNEL).ok()?;
-            Some(v)
-        });
+        let ids = collect_ids(w.dormant.iter().map(|(id, _)| *id));
         for id in ids.iter().flat_map(|v| v.iter()) {
             w.dormant.remove(id);
             sync_sa(net, dp, &mut w, engine, *id);
@@ -85,6 +79,15 @@ pub(crate) fn sync(net: Net, dp: &Dp, engine: &mut Engine) {
     if changed {
         dp.genid.fetch_add(1, Ordering::AcqRel);
     }
+}
+
+/// The ids, copied out so the tables they come from can change while the
+/// caller walks them; `None` if memory ran out (the caller retries later).
+fn collect_ids(ids: impl Iterator<Item = u64>) -> Option<KVec<u64>> {
+    ids.into_iter().try_fold(KVec::new(), |mut v, id| {
+        v.push(id, GFP_KERNEL).ok()?;
+        Some(v)
+    })
 }
 
 fn sync_sa(net: Net, dp: &Dp, w: &mut super::DpWriter, engine: &Engine, id: u64) {
