@@ -145,9 +145,9 @@ pub struct Sad {
     changes: Changes,
 }
 
-/// SAs added, removed or changed in state since the datapath last looked
-/// (`Sad::take_changes`): it mirrors only those into its packet-path
-/// tables instead of rescanning the SAD.
+/// SAs (by id) or policies (by index) added, removed or changed since the
+/// datapath last looked (`Sad::take_changes`, `Spd::take_changes`): it
+/// mirrors only those into its packet-path tables instead of rescanning.
 #[derive(Default)]
 pub struct Changes {
     /// Ids of the SAs concerned (possibly repeated, possibly gone since).
@@ -157,10 +157,16 @@ pub struct Changes {
 }
 
 impl Changes {
-    fn note(&mut self, id: u64) {
+    pub(crate) fn note(&mut self, id: u64) {
         if !self.all && self.ids.push(id).is_err() {
             self.all = true;
         }
+    }
+
+    /// Everything went: what was listed no longer matters.
+    pub(crate) fn flushed(&mut self) {
+        self.ids = Vec::new();
+        self.all = true;
     }
 
     /// Nothing changed.

@@ -12,10 +12,12 @@ use crate::logic::addr::IpAddr;
 use crate::logic::dump_order::{DumpCursor, OrderLog};
 use crate::logic::hash::HashIndex;
 use crate::logic::lifetime::{Expiry, ExpiryState, Lifetime, LifetimeCurrent};
+use crate::logic::sad::Changes;
 use crate::logic::selector::{FlowKey, Selector};
 use crate::logic::types::{Action, Dir, IpsecProto, Level, Mode};
 use crate::seam::{AllocError, Vec};
 use tuple::TupleSpace;
+pub use tuple::{MaskedKey, Shape};
 
 /// Most templates one policy may carry (Linux's `XFRM_MAX_DEPTH`).
 pub const MAX_TEMPLATES: usize = 6;
@@ -96,7 +98,7 @@ impl Policy {
     }
 
     /// Preference key: smaller is better.
-    fn rank(&self) -> (u32, u32, u64) {
+    pub fn rank(&self) -> (u32, u32, u64) {
         (
             self.priority,
             u32::MAX - self.selector.specificity(),
@@ -153,7 +155,7 @@ pub struct Spd {
     dirs: [TupleSpace<u32>; 3],
     order: OrderLog<u32>,
     idx_generator: u32,
-    generation: u64,
+    changes: Changes,
 }
 
 impl Default for Spd {
@@ -170,14 +172,21 @@ impl Spd {
             dirs: [TupleSpace::new(), TupleSpace::new(), TupleSpace::new()],
             order: OrderLog::new(),
             idx_generator: 0,
-            generation: 0,
+            changes: Changes::default(),
         }
     }
 
-    /// Bumped by every change, so the datapath knows when to recompile
-    /// its lookup copy.
-    pub fn generation(&self) -> u64 {
-        self.generation
+    /// Indexes of the policies added, replaced or removed since the last
+    /// call (`all` after a flush): the datapath updates its lookup copy
+    /// with only those.
+    pub fn take_changes(&mut self) -> Changes {
+        core::mem::take(&mut self.changes)
+    }
+
+    /// Makes the next `take_changes` report everything (its consumer
+    /// could not apply the last ones).
+    pub fn force_resync(&mut self) {
+        self.changes.flushed();
     }
 
     /// Number of policies in all directions.
@@ -278,7 +287,7 @@ impl Spd {
             p.index = slot.index;
             p.seq = slot.seq;
             let replaced = core::mem::replace(slot, p);
-            self.generation += 1;
+            self.changes.note(u64::from(old));
             return Ok((old, Some(replaced)));
         }
         let index = self.gen_index(p.dir)?;
@@ -290,13 +299,13 @@ impl Spd {
         p.index = index;
         p.seq = self.order.push(index)?;
         self.policies.insert(index, p)?;
-        self.generation += 1;
+        self.changes.note(u64::from(index));
         Ok((index, None))
     }
 
     fn unlink(&mut self, index: u32) -> Option<Policy> {
         let p = self.policies.remove(&index)?;
-        self.generation += 1;
+        self.changes.note(u64::from(index));
         let sel = p.selector;
         self.space_mut(p.dir).remove(&sel, index);
         self.order.remove(p.seq);
@@ -327,7 +336,7 @@ impl Spd {
     /// `SPDFLUSH`: removes every policy; returns how many there were.
     pub fn flush(&mut self) -> usize {
         let n = self.policies.len();
-        self.generation += 1;
+        self.changes.flushed();
         self.policies.clear();
         for d in self.dirs.iter_mut() {
             d.clear();

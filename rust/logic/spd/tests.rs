@@ -569,3 +569,62 @@ fn policy_lifetimes_expire_once() {
     spd.expire_check(1021, &mut ev).unwrap();
     assert_eq!(&ev[..], &[(i, Expiry::Hard)]);
 }
+
+#[test]
+fn changes_name_each_policy_touched_and_a_flush_names_all() {
+    let mut spd = Spd::new();
+    let a = sel(v4(10, 0, 0, 1), 32, v4(10, 0, 0, 2), 32, PROTO_ANY, 0, 0);
+    let b = sel(v4(10, 0, 0, 3), 32, v4(10, 0, 0, 4), 32, TCP, 0, 80);
+    let ia = spd.add(pol(Dir::Outbound, a, 0), 1).unwrap();
+    let ib = spd.add(pol(Dir::Inbound, b, 0), 1).unwrap();
+    let ch = spd.take_changes();
+    assert!(!ch.all);
+    assert_eq!(&ch.ids[..], &[u64::from(ia), u64::from(ib)]);
+    assert!(spd.take_changes().is_empty(), "taken once");
+
+    // A refused add changes nothing; an update keeps the index.
+    assert_eq!(
+        spd.add(pol(Dir::Outbound, a, 0), 2).unwrap_err(),
+        SpdError::Exists
+    );
+    assert!(spd.take_changes().is_empty());
+    let (iu, old) = spd.update(pol(Dir::Outbound, a, 5), 2).unwrap();
+    assert_eq!(iu, ia);
+    assert!(old.is_some());
+    assert_eq!(&spd.take_changes().ids[..], &[u64::from(ia)]);
+
+    spd.delete(Dir::Inbound, &b).unwrap();
+    assert_eq!(&spd.take_changes().ids[..], &[u64::from(ib)]);
+
+    spd.add(pol(Dir::Inbound, b, 0), 3).unwrap();
+    spd.flush();
+    let ch = spd.take_changes();
+    assert!(ch.all && ch.ids.is_empty());
+}
+
+#[test]
+fn shapes_file_a_selector_under_the_key_its_flows_probe() {
+    let s = sel(v4(10, 1, 2, 0), 24, v4(10, 9, 0, 0), 16, TCP, 0, 443);
+    let shape = Shape::of(&s);
+    assert!(!shape.is_v6());
+    let flow = FlowKey {
+        src: v4(10, 1, 2, 77),
+        dst: v4(10, 9, 200, 1),
+        proto: TCP,
+        sport: 40000,
+        dport: 443,
+    };
+    assert_eq!(shape.flow_key(&flow), shape.sel_key(&s));
+    let other = FlowKey { dport: 80, ..flow };
+    assert_ne!(shape.flow_key(&other), shape.sel_key(&s));
+    assert!(Shape::of(&sel(
+        v6([0xfd00, 0, 0, 0, 0, 0, 0, 1]),
+        128,
+        v6([0xfd00, 0, 0, 0, 0, 0, 0, 2]),
+        128,
+        PROTO_ANY,
+        0,
+        0
+    ))
+    .is_v6());
+}

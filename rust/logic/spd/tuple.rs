@@ -13,8 +13,9 @@ use crate::logic::hash::HashIndex;
 use crate::logic::selector::{FlowKey, Selector};
 use crate::seam::{AllocError, Vec};
 
+/// A selector class: what a selector pins (also the datapath's classes).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-struct Shape {
+pub struct Shape {
     v6: bool,
     src_plen: u8,
     dst_plen: u8,
@@ -25,7 +26,7 @@ struct Shape {
 
 /// The fields of a flow or selector that one class compares.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-struct MaskedKey {
+pub struct MaskedKey {
     src: IpAddr,
     dst: IpAddr,
     proto: u8,
@@ -34,7 +35,8 @@ struct MaskedKey {
 }
 
 impl Shape {
-    fn of(sel: &Selector) -> Shape {
+    /// The class `sel` belongs to.
+    pub fn of(sel: &Selector) -> Shape {
         Shape {
             v6: matches!(sel.src, IpAddr::V6(_)),
             src_plen: sel.src_plen,
@@ -55,12 +57,20 @@ impl Shape {
         }
     }
 
-    fn sel_key(&self, s: &Selector) -> MaskedKey {
+    /// The key `s` is filed under in its class.
+    pub fn sel_key(&self, s: &Selector) -> MaskedKey {
         self.key(&s.src, &s.dst, s.proto, s.sport, s.dport)
     }
 
-    fn flow_key(&self, f: &FlowKey) -> MaskedKey {
+    /// The key a flow probes this class with.
+    pub fn flow_key(&self, f: &FlowKey) -> MaskedKey {
         self.key(&f.src, &f.dst, f.proto, f.sport, f.dport)
+    }
+
+    /// Whether the class holds IPv6 selectors (a flow probes only its
+    /// own family's classes).
+    pub fn is_v6(&self) -> bool {
+        self.v6
     }
 }
 
@@ -156,7 +166,7 @@ impl<V: Copy + PartialEq> TupleSpace<V> {
             return 0;
         }
         let mut probed = 0;
-        for class in self.classes.iter().filter(|c| c.shape.v6 == v6) {
+        for class in self.classes.iter().filter(|c| c.shape.is_v6() == v6) {
             probed += 1;
             let key = class.shape.flow_key(flow);
             for v in class.table.get_all(&key) {
