@@ -21,11 +21,10 @@ use crate::logic::selector::FlowKey;
 use crate::logic::stats::{Stat, COUNT};
 use crate::logic::types::IpsecProto;
 use crate::sys::bhlock::BhLock;
-use crate::sys::rcu::RcuBox;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
-use policy::SpdView;
+use policy::PacketSpd;
 use sa::DpSa;
 use table::RcuHash;
 
@@ -61,14 +60,12 @@ const ACQUIRE_QUEUE: usize = 32;
 
 /// Writer-side state, behind the namespace's engine lock.
 pub(crate) struct DpWriter {
-    spd_generation: u64,
     /// The SAs mirrored, by SAD id.
     registry: crate::logic::hash::HashIndex<u64, Arc<DpSa>>,
     /// SAs with no local endpoint yet: no crypto transform is built for
     /// them (a host keyed with 100k foreign SAs stays cheap) until an
     /// address appears that makes them usable.
     dormant: crate::logic::hash::HashIndex<u64, ()>,
-    spd_graves: crate::sys::rcu::Graveyard<SpdView>,
 }
 
 #[pin_data]
@@ -80,7 +77,8 @@ pub(crate) struct Dp {
     /// SAD (so an idle namespace's tick does not walk every SA).
     active: AtomicBool,
     stats: [AtomicU64; COUNT],
-    spd: RcuBox<SpdView>,
+    #[pin]
+    spd: PacketSpd,
     #[pin]
     sa_in: RcuHash<InKey, Arc<DpSa>>,
     #[pin]
@@ -104,16 +102,14 @@ impl Dp {
             active: AtomicBool::new(false),
             rescan: AtomicBool::new(false),
             stats: [const { AtomicU64::new(0) }; COUNT],
-            spd: RcuBox::empty(),
+            spd <- PacketSpd::new(),
             sa_in <- RcuHash::new(),
             sa_out <- RcuHash::new(),
             sa_by_id <- RcuHash::new(),
             acquires <- BhLock::new(([None; ACQUIRE_QUEUE], 0)),
             writer <- kernel::new_mutex!(DpWriter {
-                spd_generation: 0,
                 registry: crate::logic::hash::HashIndex::new(),
                 dormant: crate::logic::hash::HashIndex::new(),
-                spd_graves: crate::sys::rcu::Graveyard::new(),
             }, "rxfrm_dp_writer"),
             secret,
         }? Error)
@@ -153,10 +149,7 @@ impl Dp {
     /// A device went down or away: drop the bundles (process context).
     pub(crate) fn flush_bundles(&self) {
         self.genid.fetch_add(1, Ordering::AcqRel);
-        let g = crate::sys::rcu::RcuGuard::new();
-        if let Some(v) = self.spd.get(&g) {
-            v.flush_bundles();
-        }
+        self.spd.flush_bundles();
     }
 
     /// Queues an ACQUIRE for the tick to send; false if the queue is full.

@@ -2,7 +2,6 @@
 //! under the engine lock), and the datapath's share of the namespace tick:
 //! counters back into the SAD, queued ACQUIREs out, retired memory freed.
 
-use super::policy::SpdView;
 use super::sa::DpSa;
 use super::{Dp, InKey, OutKey};
 use crate::logic::engine::{AlgProbe, Engine, Outbox};
@@ -63,16 +62,23 @@ pub(crate) fn sync(net: Net, dp: &Dp, engine: &mut Engine) {
         }
         changed = true;
     }
-    if engine.spd.generation() != w.spd_generation {
-        match SpdView::build(&engine.spd) {
-            Ok(v) => {
-                let v = if v.is_empty() { None } else { Some(v) };
-                let old = dp.spd.replace(v);
-                w.spd_graves.bury(old);
-                w.spd_generation = engine.spd.generation();
+    let pch = engine.spd.take_changes();
+    if !pch.is_empty() {
+        let mut ok = !pch.all;
+        for &i in pch.ids.iter() {
+            let applied = u32::try_from(i)
+                .map_err(|_| EINVAL)
+                .and_then(|i| dp.spd.apply(&engine.spd, i));
+            ok = ok && applied.is_ok();
+            if !ok {
+                break;
             }
-            // Old policies stay in force until the next change retries.
-            Err(_) => pr_warn!("rxfrm: out of memory compiling the SPD\n"),
+        }
+        if !ok && dp.spd.resync(&engine.spd).is_err() {
+            // Some policies are missing from the packet path; retried on
+            // the next change.
+            engine.spd.force_resync();
+            pr_warn!("rxfrm: out of memory mirroring the SPD\n");
         }
         changed = true;
     }
@@ -228,11 +234,7 @@ impl Dp {
         self.sa_in.reclaim();
         self.sa_out.reclaim();
         self.sa_by_id.reclaim();
-        let g = self.writer.lock().spd_graves.take();
-        if !g.is_empty() {
-            let gp = crate::sys::rcu::synchronize();
-            g.free_after(&gp);
-        }
+        self.spd.reclaim();
     }
 
     pub(crate) fn sa_by_id(&self, g: &RcuGuard, id: u64) -> Option<Arc<DpSa>> {

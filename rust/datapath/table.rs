@@ -157,6 +157,11 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static, V: Clone + Send + Sync + 'sta
         Ok(true)
     }
 
+    /// Whether the table holds nothing (for the writer).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.w.lock().len == 0
+    }
+
     /// Removes everything.
     pub(crate) fn clear(&self) {
         let mut w = self.w.lock();

@@ -1,4 +1,4 @@
-# cost: 600 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 450 (seconds under TCG; selftests/run balances VMs by it)
 """DUMP of 100,000 SAs: chunked across recv() calls as af_key does, every SA
 exactly once, sadb_msg_seq counting down to 0 — with 1,000 SAs deleted by
 another socket while the dump is under way. Then the same for the SPD."""
