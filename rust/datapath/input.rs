@@ -13,7 +13,7 @@ use super::hooks::{flow, Verdict};
 use super::sa::DpSa;
 use super::{Dp, InKey};
 use crate::logic::addr::IpAddr;
-use crate::logic::esp::{parse_trailer, EspError, EspHeader, ESP_HDR_LEN};
+use crate::logic::esp::{esn_frame, esn_unframe, parse_trailer, EspError, EspHeader, ESP_HDR_LEN};
 use crate::logic::secpath::{verify, verify_no_policy, AppliedSa};
 use crate::logic::stats::Stat;
 use crate::logic::types::{Action, Dir, IpsecProto, Mode};
@@ -70,14 +70,13 @@ fn applied(sa: &DpSa, tunnel: bool) -> AppliedSa {
 pub(crate) fn check(net: Net, dp: &Dp, pkt: &mut Pkt, v6: bool, dir: Dir) -> Verdict {
     let g = RcuGuard::new();
     let sa = marked_sa(dp, pkt, &g);
-    let view = dp.spd.get(&g);
-    if sa.is_none() && view.is_none() {
+    if sa.is_none() && dp.spd.is_empty(&g) {
         return Verdict::Accept;
     }
     let Some(f) = flow(pkt, v6) else {
         return Verdict::Accept;
     };
-    let pol = view.and_then(|v| v.lookup(dir, &f.key));
+    let pol = dp.spd.lookup(&g, dir, &f.key);
     if let Some((sa, tunnel)) = sa {
         pkt.set_mark(0);
         let a = [applied(&sa, tunnel)];
@@ -139,11 +138,15 @@ struct InCtx {
     /// Length of the outer IP header(s) in front of ESP.
     l3_len: usize,
     seq: u64,
+    /// ESN: what `esn_frame` borrowed in front of the ESP header.
+    esn_saved: Option<[u8; 4]>,
 }
 
 impl Completion for InCtx {
     fn buffer(&mut self) -> &mut [u8] {
-        let off = self.l3_len;
+        let off = self
+            .l3_len
+            .saturating_sub(if self.esn_saved.is_some() { 4 } else { 0 });
         self.pkt.l3_mut().get_mut(off..).unwrap_or(&mut [])
     }
 
@@ -217,6 +220,16 @@ pub(crate) fn esp_rcv(mut pkt: Pkt, v6: bool) -> c_int {
         dp.count(Stat::XfrmInHdrError);
         return 0;
     }
+    let esn_saved = if sa.esn() {
+        // l3_len >= 20: there are 4 bytes of IP header to borrow.
+        let Some(saved) = esn_frame(pkt.l3_mut(), l3_len, (seq >> 32) as u32) else {
+            dp.count(Stat::XfrmInHdrError);
+            return 0;
+        };
+        Some(saved)
+    } else {
+        None
+    };
     let ctx = KBox::new(
         InCtx {
             pkt,
@@ -225,6 +238,7 @@ pub(crate) fn esp_rcv(mut pkt: Pkt, v6: bool) -> c_int {
             v6,
             l3_len,
             seq,
+            esn_saved,
         },
         GFP_ATOMIC,
     );
@@ -232,7 +246,8 @@ pub(crate) fn esp_rcv(mut pkt: Pkt, v6: bool) -> c_int {
         dp.count(Stat::XfrmInBufferError);
         return 0;
     };
-    match aead::run(sa.aead(), false, ESP_HDR_LEN, esp_len - ESP_HDR_LEN, 0, ctx) {
+    let assoclen = ESP_HDR_LEN + if sa.esn() { 4 } else { 0 };
+    match aead::run(sa.aead(), false, assoclen, esp_len - ESP_HDR_LEN, 0, ctx) {
         Run::Done(ctx, err) => decrypted(KBox::into_inner(ctx), err),
         Run::Pending => {}
     }
@@ -241,6 +256,9 @@ pub(crate) fn esp_rcv(mut pkt: Pkt, v6: bool) -> c_int {
 
 /// After decryption (in the handler, or from the crypto driver).
 fn decrypted(mut c: InCtx, err: c_int) {
+    if let Some(saved) = c.esn_saved {
+        esn_unframe(c.pkt.l3_mut(), c.l3_len, saved);
+    }
     let dp = &c.net.state().dp;
     let sa = c.sa.clone();
     let relaxed = core::sync::atomic::Ordering::Relaxed;

@@ -58,7 +58,7 @@ impl DpSa {
     /// Builds the datapath form of a mature ESP SA (process context).
     pub(crate) fn from_sa(sa: &Sa) -> Result<Arc<DpSa>, Unusable> {
         let ident = *sa.ident();
-        if ident.proto != IpsecProto::Esp || sa.esn {
+        if ident.proto != IpsecProto::Esp {
             return Err(Unusable::Unsupported);
         }
         let enc = by_id(AlgKind::Encrypt, sa.enc_alg).ok_or(Unusable::Unsupported)?;
@@ -67,8 +67,14 @@ impl DpSa {
             id => Some(by_id(AlgKind::Auth, id).ok_or(Unusable::Unsupported)?),
         };
         let layout = EspLayout::from_algs(enc, auth).ok_or(Unusable::Unsupported)?;
-        let mut s = suite::compose(enc, auth, sa.enc_key.as_bytes(), sa.auth_key.as_bytes())
-            .map_err(|_| Unusable::Unsupported)?;
+        let mut s = suite::compose(
+            enc,
+            auth,
+            sa.enc_key.as_bytes(),
+            sa.auth_key.as_bytes(),
+            sa.esn,
+        )
+        .map_err(|_| Unusable::Unsupported)?;
         let name = CStr::from_bytes_with_nul(s.name_nul()).map_err(|_| Unusable::Unsupported);
         let aead =
             name.and_then(|n| Aead::new(n, &s.key, layout.icv_len).map_err(Unusable::Crypto));
@@ -77,14 +83,14 @@ impl DpSa {
         if aead.ivsize() != layout.iv_len {
             return Err(Unusable::Unsupported);
         }
-        let window = ReplayWindow::new(sa.replay_window, false).map_err(|_| Unusable::Alloc)?;
+        let window = ReplayWindow::new(sa.replay_window, sa.esn).map_err(|_| Unusable::Alloc)?;
         Arc::pin_init(
             pin_init!(DpSa {
                 id: sa.id(),
                 ident,
                 layout,
                 aead,
-                esn: false,
+                esn: sa.esn,
                 oseq: AtomicU64::new(0),
                 replay <- BhLock::new(window),
                 hard_bytes: AtomicU64::new(sa.lifetime_hard.bytes),
@@ -95,6 +101,11 @@ impl DpSa {
             GFP_KERNEL,
         )
         .map_err(|_| Unusable::Alloc)
+    }
+
+    /// Whether sequence numbers are 64-bit (RFC 4303 ESN).
+    pub(crate) fn esn(&self) -> bool {
+        self.esn
     }
 
     pub(crate) fn aead(&self) -> &Aead {

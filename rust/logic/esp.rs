@@ -12,6 +12,37 @@ use crate::logic::algs::{AlgDesc, AlgKind};
 /// SPI plus sequence number.
 pub const ESP_HDR_LEN: usize = 8;
 
+/// Extended sequence numbers (RFC 4303 §2.2.1) authenticate the high 32
+/// bits without sending them. As Linux's esp does, the AEAD is given
+/// `SPI | seq_hi | seq_lo` as associated data by borrowing the 4 bytes in
+/// front of the ESP header at `esp_off` (the end of the IP header):
+/// `esn_frame` moves the SPI there (returning what it covered) and puts
+/// `seq_hi` in the SPI's place; `esn_unframe` undoes it. `None` if `buf`
+/// lacks those bytes.
+pub fn esn_frame(buf: &mut [u8], esp_off: usize, seq_hi: u32) -> Option<[u8; 4]> {
+    let start = esp_off.checked_sub(4)?;
+    let w = buf.get_mut(start..esp_off.checked_add(4)?)?;
+    let mut saved = [0u8; 4];
+    saved.copy_from_slice(&w[..4]);
+    w.copy_within(4..8, 0);
+    w[4..8].copy_from_slice(&seq_hi.to_be_bytes());
+    Some(saved)
+}
+
+/// Undoes [`esn_frame`].
+pub fn esn_unframe(buf: &mut [u8], esp_off: usize, saved: [u8; 4]) {
+    let Some(start) = esp_off.checked_sub(4) else {
+        return;
+    };
+    if let Some(w) = esp_off
+        .checked_add(4)
+        .and_then(|end| buf.get_mut(start..end))
+    {
+        w.copy_within(0..4, 4);
+        w[..4].copy_from_slice(&saved);
+    }
+}
+
 /// Why ESP bytes were refused.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum EspError {

@@ -2,7 +2,9 @@
 //! exactly as Linux's `esp_init_aead` / `esp_init_authenc` compose them:
 //! an AEAD is wrapped in its IV generator (`seqiv(rfc4106(gcm(aes)))`);
 //! a cipher plus an HMAC become `[geniv(]authenc(hmac(..),cbc(..))[)]`
-//! keyed with an rtattr-framed `crypto_authenc_key_param` blob.
+//! keyed with an rtattr-framed `crypto_authenc_key_param` blob, or
+//! `authencesn` for an SA with extended sequence numbers (which moves the
+//! high half, given after the SPI, behind the payload for the HMAC).
 
 use crate::logic::algs::AlgDesc;
 use crate::seam::{AllocError, Vec};
@@ -76,12 +78,15 @@ impl core::fmt::Write for NameBuf {
 }
 
 /// Composes the transform for `enc` (+ `auth` unless `enc` is an AEAD)
-/// with these keys (the AEAD's salt at the end of `enc_key`).
+/// with these keys (the AEAD's salt at the end of `enc_key`); `esn` for
+/// 64-bit sequence numbers (AEADs take them as 12 bytes of associated
+/// data as they are).
 pub fn compose(
     enc: &AlgDesc,
     auth: Option<&AlgDesc>,
     enc_key: &[u8],
     auth_key: &[u8],
+    esn: bool,
 ) -> Result<Suite, SuiteError> {
     use core::fmt::Write;
     let ecrypto = enc.crypto.ok_or(SuiteError::Unsupported)?;
@@ -105,9 +110,10 @@ pub fn compose(
             Some(a) => a.crypto.ok_or(SuiteError::Unsupported)?,
             None => "digest_null",
         };
+        let ae = if esn { "authencesn" } else { "authenc" };
         let r = match enc.geniv {
-            Some(g) => write!(n, "{g}(authenc({acrypto},{ecrypto}))"),
-            None => write!(n, "authenc({acrypto},{ecrypto})"),
+            Some(g) => write!(n, "{g}({ae}({acrypto},{ecrypto}))"),
+            None => write!(n, "{ae}({acrypto},{ecrypto})"),
         };
         r.map_err(|_| SuiteError::NameTooLong)?;
         // struct rtattr { u16 len; u16 type; } (host order) + __be32

@@ -1,19 +1,29 @@
-# cost: 100 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 120 (seconds under TCG; selftests/run balances VMs by it)
 """rxfrm's ESP is RFC 4303 as scapy implements it (scapy.layers.ipsec,
 same keys), in transport mode between namespace `rx` (10.0.0.1, keyed
 with setkey) and `sc` (10.0.0.2, no IPsec: scapy does its part on raw
 frames of its veth). For AES-GCM-128, AES-CBC + HMAC-SHA1-96 and
-ChaCha20-Poly1305:
+ChaCha20-Poly1305, and the first two again with extended sequence numbers
+(`setkey -f esn`; scapy's esn_en):
 - rxfrm -> scapy: a UDP datagram and an echo request sent in rx leave as
   ESP that scapy decrypts to the original (UDP checksum valid);
 - scapy -> rxfrm: a datagram scapy encrypts and injects is delivered to a
   UDP socket in rx; an echo request it encrypts is answered with ESP that
   scapy decrypts to the matching echo reply.
+With ESN, a packet whose ICV covers the wrong high half (1 where rx is
+still in the first 2^32) is dropped as an integrity failure. (scapy 2.5
+puts the high half into AEAD associated data, but leaves it out of ESP's
+HMAC; RFC 4303 §3.3.2.1 appends it to the HMAC input, so the test signs
+and checks HMAC ICVs of ESN SAs itself.)
 Known answer: two ESP packets made from fixed keys, IVs and sequence
 numbers (AES-CBC + HMAC-SHA1-96, AES-GCM-128; scapy must rebuild them
 byte for byte, and they were checked once against a plain AES/HMAC
 computation) are delivered by rx and counted on their SAs."""
+import copy
+import hashlib
+import hmac
 import os
+import struct
 import subprocess
 import sys
 
@@ -45,30 +55,63 @@ def key(n, seed):
 
 
 # name, setkey -E name, scapy name, key bytes (salt included), setkey -A
-# name, scapy name, key bytes
+# name, scapy name, key bytes, ESN
 ALGS = [
-    ("AES-GCM-128", "aes-gcm-16", "AES-GCM", 20, None, None, 0),
-    ("AES-CBC/HMAC-SHA1", "aes-cbc", "AES-CBC", 16, "hmac-sha1", "HMAC-SHA1-96", 20),
-    ("ChaCha20-Poly1305", "chacha20-poly1305", "CHACHA20-POLY1305", 36, None, None, 0),
+    ("AES-GCM-128", "aes-gcm-16", "AES-GCM", 20, None, None, 0, False),
+    ("AES-CBC/HMAC-SHA1", "aes-cbc", "AES-CBC", 16, "hmac-sha1", "HMAC-SHA1-96", 20, False),
+    ("ChaCha20-Poly1305", "chacha20-poly1305", "CHACHA20-POLY1305", 36, None, None, 0, False),
+    ("AES-GCM-128 ESN", "aes-gcm-16", "AES-GCM", 20, None, None, 0, True),
+    ("AES-CBC/HMAC-SHA1 ESN", "aes-cbc", "AES-CBC", 16, "hmac-sha1", "HMAC-SHA1-96", 20, True),
 ]
 
 
 def sa_pair(i, alg):
     """Keys rx with SAs rx->sc and sc->rx and require policies both ways;
     returns scapy's view of the two SAs."""
-    name, sk_e, sc_e, elen, sk_a, sc_a, alen = alg
+    name, sk_e, sc_e, elen, sk_a, sc_a, alen, esn_en = alg
     sas, conf_lines = [], []
     for d, (src, dst) in enumerate([(RX_IP, SC_IP), (SC_IP, RX_IP)]):
         spi = 0x2400 + 0x10 * i + d + 1
         ekey, akey = key(elen, 0x40 * d + i), key(alen, 0x80 + 0x40 * d + i)
         algs = f"-E {sk_e} 0x{ekey.hex()}" + (f" -A {sk_a} 0x{akey.hex()}" if sk_a else "")
-        conf_lines.append(f"add {src} {dst} esp {spi:#x} {algs};")
+        flags = " -r 64 -f esn" if esn_en else ""
+        conf_lines.append(f"add {src} {dst} esp {spi:#x}{flags} {algs};")
         sas.append(SecurityAssociation(ESP, spi=spi, crypt_algo=sc_e, crypt_key=ekey,
-                                       auth_algo=sc_a, auth_key=akey if sc_a else None))
+                                       auth_algo=sc_a, auth_key=akey if sc_a else None,
+                                       esn_en=esn_en, esn=0))
     conf_lines += [f"spdadd {RX_IP} {SC_IP} any -P out ipsec esp/transport//require;",
                    f"spdadd {SC_IP} {RX_IP} any -P in ipsec esp/transport//require;"]
     esp.configure(RX, "\n".join(conf_lines) + "\n")
     return sas
+
+
+def esn_hmac(sa, esp_wo_icv, hi):
+    """RFC 4303 §3.3.2.1: the high half is appended for the ICV only."""
+    h = hmac.new(sa.auth_key, esp_wo_icv + struct.pack("!L", hi), hashlib.sha1)
+    return h.digest()[:sa.auth_algo.icv_size]
+
+
+def hmac_esn(sa):
+    return sa.esn_en and sa.auth_algo.name != "NULL"
+
+
+def sc_decrypt(sa, ip):
+    """scapy's decryption, the HMAC of an ESN SA checked here."""
+    if not hmac_esn(sa):
+        return sa.decrypt(ip)
+    raw, n = bytes(ip[ESP]), sa.auth_algo.icv_size
+    eq(raw[-n:].hex(), esn_hmac(sa, raw[:-n], sa.esn).hex(), f"SPI {sa.spi:#x}: ESN ICV (high half {sa.esn})")
+    return sa.decrypt(ip, verify=False)
+
+
+def sc_encrypt(sa, pkt, **kw):
+    """scapy's encryption, the HMAC of an ESN SA computed here."""
+    out = bytes(sa.encrypt(pkt, **kw))
+    if not hmac_esn(sa):
+        return out
+    n = sa.auth_algo.icv_size
+    esp_start = len(out) - len(bytes(IP(out)[ESP]))
+    return out[:-n] + esn_hmac(sa, out[esp_start:-n], sa.esn)
 
 
 def esp_from_rx(spi, what):
@@ -91,14 +134,14 @@ def from_rxfrm(name, out):
     s = esp.udp_socket(RX, RX_IP)
     eq(esp.send_udp(s, data, SC_IP, 5555), None, f"{name}: sendto from rx")
     s.close()
-    p = out.decrypt(esp_from_rx(out.spi, f"{name} UDP"))
+    p = sc_decrypt(out, esp_from_rx(out.spi, f"{name} UDP"))
     check(UDP in p, f"{name}: scapy's decryption of rx's ESP is not UDP: {p!r}")
     eq((p[IP].src, p[IP].dst, p[UDP].dport, bytes(p[UDP].payload)), (RX_IP, SC_IP, 5555, data),
        f"{name}: the datagram scapy decrypted")
     check(udp_checksum_ok(p), f"{name}: the decrypted UDP checksum is wrong")
 
     esp.run(RX, "ping", "-q", "-c", "1", "-W", "1", "-p", "c0ffee", SC_IP, stdout=subprocess.DEVNULL)
-    p = out.decrypt(esp_from_rx(out.spi, f"{name} ping"))
+    p = sc_decrypt(out, esp_from_rx(out.spi, f"{name} ping"))
     check(ICMP in p and p[ICMP].type == 8, f"{name}: rx's ping decrypts to {p!r}")
     check(b"\xc0\xff\xee" * 3 in bytes(p[ICMP].payload), f"{name}: the echo request lost ping's pattern")
 
@@ -107,15 +150,15 @@ def to_rxfrm(name, out, inb):
     data = f"scapy -> rxfrm, {name}".encode()
     s = esp.udp_socket(RX, RX_IP, 5556)
     pkt = IP(src=SC_IP, dst=RX_IP) / UDP(sport=40000, dport=5556) / Raw(data)
-    esp.inject(SC, "eth0", to_rx + bytes(inb.encrypt(pkt)))
+    esp.inject(SC, "eth0", to_rx + sc_encrypt(inb, pkt))
     eq(esp.recv_within(s, 5), data, f"{name}: the datagram scapy encrypted, delivered in rx")
     s.close()
 
     sniff.frames(0.2)
     text = f"scapy echo, {name}".encode()
     echo = IP(src=SC_IP, dst=RX_IP) / ICMP(type=8, id=0x2424, seq=7) / Raw(text)
-    esp.inject(SC, "eth0", to_rx + bytes(inb.encrypt(echo)))
-    r = out.decrypt(esp_from_rx(out.spi, f"{name} echo reply"))
+    esp.inject(SC, "eth0", to_rx + sc_encrypt(inb, echo))
+    r = sc_decrypt(out, esp_from_rx(out.spi, f"{name} echo reply"))
     check(ICMP in r, f"{name}: rx's answer decrypts to {r!r}")
     eq((r[IP].dst, r[ICMP].type, r[ICMP].id, r[ICMP].seq, bytes(r[ICMP].payload)),
        (SC_IP, 0, 0x2424, 7, text), f"{name}: the echo reply to scapy's request")
@@ -123,10 +166,28 @@ def to_rxfrm(name, out, inb):
     check(st and st.get("packets", 0) >= 2, f"{name}: rx's inbound SA counted {st}")
 
 
+def wrong_esn_dropped(name, inb):
+    """The high half is authenticated though never sent: scapy's esn=1
+    makes an ICV rx (still at 0) cannot verify."""
+    wrong = copy.copy(inb)
+    wrong.esn = 1
+    data = f"wrong ESN, {name}".encode()
+    s = esp.udp_socket(RX, RX_IP, 5558)
+    before = esp.stat(RX).get("XfrmInStateProtoError", 0)
+    pkt = IP(src=SC_IP, dst=RX_IP) / UDP(sport=40000, dport=5558) / Raw(data)
+    esp.inject(SC, "eth0", to_rx + sc_encrypt(wrong, pkt, seq_num=100))
+    eq(esp.recv_within(s, 2), None, f"{name}: a packet for ESN high half 1 is not delivered")
+    s.close()
+    eq(esp.stat(RX).get("XfrmInStateProtoError", 0), before + 1, f"{name}: counted as an ICV failure")
+
+
 for i, alg in enumerate(ALGS):
     out, inb = sa_pair(i, alg)
     from_rxfrm(alg[0], out)
     to_rxfrm(alg[0], out, inb)
+    if alg[7]:
+        wrong_esn_dropped(alg[0], inb)
+        eq((esp.sa(RX, inb.spi) or {}).get("flags"), 0x400, f"{alg[0]}: setkey -D shows the ESN flag")
     print(f"{alg[0]}: rxfrm and scapy read each other's ESP")
 
 # --- known answer -----------------------------------------------------------

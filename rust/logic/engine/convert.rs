@@ -10,7 +10,7 @@ use crate::logic::pfkey::consts::*;
 use crate::logic::pfkey::ext::{SadbExt, SadbMsg};
 use crate::logic::pfkey::{
     AddressRepr, Errno, IpsecRequestRepr, KeyRepr, LifetimeRepr, MsgHeader, MsgWriter, Parsed,
-    PolicyRepr, Sa2Repr, SaRepr,
+    PolicyRepr, Sa2Repr, SaRepr, SaStatsRepr,
 };
 use crate::logic::sad::{NatT, Sa, SaIdent, SadError, SecretKey};
 use crate::logic::selector::{Selector, PROTO_ANY};
@@ -119,8 +119,10 @@ fn current_out(c: &LifetimeCurrent) -> LifetimeRepr {
     }
 }
 
-/// The flags Linux keeps of `sadb_sa_flags` (and reports back).
-const SA_FLAGS_KEPT: u32 = SADB_SAFLAGS_NOECN | SADB_SAFLAGS_DECAP_DSCP | SADB_SAFLAGS_NOPMTUDISC;
+/// The flags Linux keeps of `sadb_sa_flags` (and reports back), and
+/// FreeBSD's ESN flag.
+const SA_FLAGS_KEPT: u32 =
+    SADB_SAFLAGS_NOECN | SADB_SAFLAGS_DECAP_DSCP | SADB_SAFLAGS_NOPMTUDISC | SADB_X_SAFLAGS_ESN;
 
 /// An algorithm the kernel can run: unknown or unavailable ones are
 /// `ENOSYS`, as `xfrm_*_get_byid` failing its probe is in af_key.
@@ -149,6 +151,11 @@ pub(super) fn sa_from_msg(p: &Parsed<'_>, probe: &dyn AlgProbe) -> Result<Sa, Er
     // Linux clamps to its 32-bit bitmap; rxfrm's window takes all 255.
     out.replay_window = u32::from(sa.replay);
     out.flags = sa.flags & SA_FLAGS_KEPT;
+    out.esn = sa.flags & SADB_X_SAFLAGS_ESN != 0;
+    if out.esn && proto == IpsecProto::IpComp {
+        // IPcomp has no sequence numbers (Linux: XFRM_STATE_ESN is EINVAL).
+        return Err(Errno::EINVAL);
+    }
     out.lifetime_hard = lifetime_in(p.lifetime_hard());
     out.lifetime_soft = lifetime_in(p.lifetime_soft());
     if sa.auth != 0 {
@@ -202,6 +209,8 @@ pub(super) struct SaParts {
     pub(super) soft: bool,
     /// Report the SA as dead (a hard EXPIRE: it is being removed).
     pub(super) dead: bool,
+    /// rxfrm's error counters (a GET/DUMP that asked for them).
+    pub(super) stats: bool,
 }
 
 impl SaParts {
@@ -211,6 +220,7 @@ impl SaParts {
         hard: true,
         soft: true,
         dead: false,
+        stats: false,
     };
     /// Broadcasts: no key material (RFC 2367 §3.1.3/3.1.4).
     pub(super) const NO_KEYS: SaParts = SaParts {
@@ -218,6 +228,7 @@ impl SaParts {
         hard: true,
         soft: true,
         dead: false,
+        stats: false,
     };
 }
 
@@ -303,6 +314,12 @@ pub(super) fn write_sa(
         if let Some(oa) = n.oa {
             w.address(SADB_X_EXT_NAT_T_OA, &host_address(oa))?;
         }
+    }
+    if parts.stats {
+        w.rxfrm_stats(Some(&SaStatsRepr {
+            replay: sa.stats.replay_fails,
+            integrity_failed: sa.stats.integrity_fails,
+        }))?;
     }
     Ok(())
 }

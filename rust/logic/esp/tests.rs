@@ -197,3 +197,19 @@ fn payload_mtu_is_the_largest_fit() {
         }
     }
 }
+
+#[test]
+fn esn_framing_lends_the_four_bytes_before_esp_and_gives_them_back() {
+    // ... end of an IPv4 header (destination 10.0.0.2), SPI 0x1001, seq 7.
+    let orig = [0xaa, 10, 0, 0, 2, 0, 0, 0x10, 0x01, 0, 0, 0, 7, 0xee];
+    let mut b = orig;
+    let saved = esn_frame(&mut b, 5, 0x0102_0304).unwrap();
+    assert_eq!(saved, [10, 0, 0, 2]);
+    // What the AEAD authenticates: SPI, seq_hi, seq_lo.
+    assert_eq!(&b[1..13], &[0, 0, 0x10, 0x01, 1, 2, 3, 4, 0, 0, 0, 7]);
+    esn_unframe(&mut b, 5, saved);
+    assert_eq!(b, orig);
+    // No room in front of, or behind, the header: refused.
+    assert!(esn_frame(&mut [0u8; 12], 3, 1).is_none());
+    assert!(esn_frame(&mut [0u8; 8], 5, 1).is_none());
+}

@@ -144,6 +144,9 @@ pub const SADB_SAFLAGS_NOPMTUDISC: u32 = 0x2000_0000;
 pub const SADB_SAFLAGS_DECAP_DSCP: u32 = 0x4000_0000;
 /// Linux: no ECN propagation.
 pub const SADB_SAFLAGS_NOECN: u32 = 0x8000_0000;
+/// FreeBSD (also rxfrm, and `setkey -f esn`): 64-bit extended sequence
+/// numbers (RFC 4303 §2.2.1). Neither RFC 2367 nor Linux af_key has one.
+pub const SADB_X_SAFLAGS_ESN: u32 = 0x0400;
 /// KAME: cyclic sequence numbers (setkey's default flag, ignored by Linux).
 pub const SADB_X_EXT_CYCSEQ: u32 = 0x0040;
 /// KAME: old (RFC 1827/1829) format.
@@ -328,6 +331,12 @@ pub const SADB_X_EXT_KMADDRESS: u16 = 25;
 pub const SADB_X_EXT_FILTER: u16 = 26;
 /// Highest extension type (higher ones are skipped, as on Linux).
 pub const SADB_EXT_MAX: u16 = 26;
+/// rxfrm: an SA's error counters (`SadbXRxfrmStats`), added to GET and DUMP
+/// answers only when the request carried an (empty) extension of this
+/// type. Clients that reject unknown extension types (libipsec, charon)
+/// never ask, so never see it; Linux af_key skips it in a request, so
+/// asking is harmless there.
+pub const SADB_X_EXT_RXFRM_STATS: u16 = 0x00f0;
 
 // --- identity types ---
 /// Reserved.

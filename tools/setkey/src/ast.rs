@@ -16,6 +16,8 @@ pub mod flags {
     pub const PRAND: u32 = 0x0100;
     pub const PZERO: u32 = 0x0200;
     pub const PSEQ: u32 = 0x0000;
+    /// FreeBSD's `SADB_X_SAFLAGS_ESN` (`-f esn`): extended sequence numbers.
+    pub const ESN: u32 = 0x0400;
 }
 
 /// `IPSEC_ULPROTO_ANY`.
@@ -150,6 +152,8 @@ pub struct SaExt {
     pub pad: u32,
     /// `-f nocyclic-seq`.
     pub nocyclic_seq: bool,
+    /// `-f esn` (FreeBSD's setkey): 64-bit sequence numbers.
+    pub esn: bool,
     pub lifetime_hard: u64,
     pub lifetime_soft: u64,
     pub lifebyte_hard: u64,
@@ -196,6 +200,9 @@ impl Sa {
         }
         if self.algs.raw_cpi {
             f |= flags::RAWCPI;
+        }
+        if self.ext.esn {
+            f |= flags::ESN;
         }
         f
     }

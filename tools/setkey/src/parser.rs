@@ -310,13 +310,16 @@ impl<'a> Parser<'a> {
             }
             "-u" => e.reqid = self.number("reqid")?,
             "-f" => {
-                let (v, pos) =
-                    self.word(Mode::Main, "random-pad, seq-pad, zero-pad or nocyclic-seq")?;
+                let (v, pos) = self.word(
+                    Mode::Main,
+                    "random-pad, seq-pad, zero-pad, nocyclic-seq or esn",
+                )?;
                 match v.as_str() {
                     "random-pad" => e.pad |= flags::PRAND,
                     "seq-pad" => e.pad |= flags::PSEQ,
                     "zero-pad" => e.pad |= flags::PZERO,
                     "nocyclic-seq" => e.nocyclic_seq = true,
+                    "esn" => e.esn = true,
                     _ => return Err(ParseError::new(pos, format!("invalid -f option \"{v}\""))),
                 }
             }

@@ -588,3 +588,13 @@ fn display_omits_keys() {
     );
     assert_eq!(c.to_string(), "spdadd 10.0.1.0/24 10.0.2.0/24[80] 6 -P in");
 }
+
+#[test]
+fn f_esn_sets_freebsds_esn_flag() {
+    let c = ok("add 10.0.0.1 10.0.0.2 esp 0x100 -f esn -E aes-gcm-16 0x000102030405060708090a0b0c0d0e0f00010203;");
+    let a = sa(c[0].clone());
+    assert!(a.ext.esn);
+    assert_eq!(a.flags(), flags::CYCSEQ | flags::ESN);
+    let c = ok("add 10.0.0.1 10.0.0.2 esp 0x100 -f esn -f nocyclic-seq -E null;");
+    assert_eq!(sa(c[0].clone()).flags(), flags::ESN);
+}
