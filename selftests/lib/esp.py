@@ -129,8 +129,9 @@ def configure(ns, conf):
 
 def sad(ns):
     """`setkey -D` of NS as a list of dicts: src, dst, proto, mode, spi,
-    state, bytes (current), packets (current `allocated`, which Linux
-    af_key fills with the packet count)."""
+    state, flags (sadb_sa_flags), bytes (current), packets (current
+    `allocated`, which Linux af_key fills with the packet count), replay
+    and integrity_failed (rxfrm's per-SA error counters)."""
     out, sas = setkey(ns, "-D"), []
     for line in out.splitlines():
         if line and not line[0].isspace() and len(line.split()) == 2:
@@ -146,12 +147,18 @@ def sad(ns):
         m = re.search(r"state=(\w+)", line)
         if m:
             cur["state"] = m.group(1)
+        m = re.search(r"flags=0x([0-9a-f]+)", line)
+        if m:
+            cur["flags"] = int(m.group(1), 16)
         m = re.match(r"\tcurrent: (\d+)\(bytes\)", line)
         if m:
             cur["bytes"] = int(m.group(1))
         m = re.match(r"\tallocated: (\d+)", line)
         if m:
             cur["packets"] = int(m.group(1))
+        m = re.match(r"\tstats: replay=(\d+) integrity_failed=(\d+)", line)
+        if m:
+            cur["replay"], cur["integrity_failed"] = int(m.group(1)), int(m.group(2))
     return sas
 
 

@@ -1,4 +1,4 @@
-# cost: 120 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 110 (seconds under TCG; selftests/run balances VMs by it)
 """What the ESP input path refuses, and the counter of the receiver's
 /proc/net/rxfrm_stat (Linux's xfrm_stat names) each refusal moves.
 Namespaces: snd (10.0.0.1) sends, rcv (10.0.0.2) receives; ESP frames are
@@ -8,7 +8,8 @@ captured on snd's veth and re-injected there by hand.
    one ICV bit flipped is dropped (XfrmInStateProtoError) without using up
    its sequence number, so the genuine packet is then delivered; replayed,
    it is dropped (XfrmInStateSeqError); the second packet is still
-   delivered, and dropped when replayed. The SA counts exactly 2 packets.
+   delivered, and dropped when replayed. The SA counts exactly 2 packets,
+   and `setkey -D` shows its 2 replays and 1 integrity failure.
 3. Clear traffic to rcv, whose policy requires ESP inbound: dropped.
    Linux counts XfrmInTmplMismatch; XfrmInPolBlock or XfrmInNoStates are
    accepted too (the test prints which moved).
@@ -82,8 +83,11 @@ replay(first)
 esp.inject(SND, "eth0", second.raw)
 eq(delivered(5), b"second", "the next sequence number after a replay")
 replay(second)
-eq((esp.sa(RCV, 0x2501) or {}).get("packets"), 2, "rcv's SA counts the two packets it accepted")
-print("bad ICV dropped (XfrmInStateProtoError), replays dropped (XfrmInStateSeqError)")
+st = esp.sa(RCV, 0x2501) or {}
+eq(st.get("packets"), 2, "rcv's SA counts the two packets it accepted")
+# setkey -D's per-SA error counters: one bad ICV, two replays.
+eq((st.get("replay"), st.get("integrity_failed")), (2, 1), f"rcv's SA error counters in setkey -D: {st}")
+print("bad ICV dropped (XfrmInStateProtoError), replays dropped (XfrmInStateSeqError), both counted on the SA")
 
 # 3. Clear traffic where ESP is required.
 esp.configure(SND, "")

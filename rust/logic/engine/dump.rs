@@ -22,6 +22,8 @@ enum Kind {
     Sa {
         proto: Option<IpsecProto>,
         filter: Option<FilterRepr>,
+        /// rxfrm's per-SA counters were asked for.
+        stats: bool,
     },
     /// Every policy.
     Spd,
@@ -80,6 +82,7 @@ impl Dump {
         engine: &Engine,
         proto: Option<IpsecProto>,
         filter: Option<FilterRepr>,
+        stats: bool,
         satype: u8,
         pid: u32,
     ) -> Dump {
@@ -95,7 +98,17 @@ impl Dump {
                 n
             }
         };
-        Dump::new(Kind::Sa { proto, filter }, cursor, total, satype, pid)
+        Dump::new(
+            Kind::Sa {
+                proto,
+                filter,
+                stats,
+            },
+            cursor,
+            total,
+            satype,
+            pid,
+        )
     }
 
     /// A dump of the policies present now (X_SPDDUMP).
@@ -136,7 +149,11 @@ impl Engine {
     /// is sent), moving the cursor past it; `None` at the end.
     fn dump_build_next(&self, dump: &mut Dump) -> Result<Option<Vec<u8>>, Errno> {
         match dump.kind {
-            Kind::Sa { proto, filter } => {
+            Kind::Sa {
+                proto,
+                filter,
+                stats,
+            } => {
                 let sa = loop {
                     let Some(sa) = self.sad.dump_next(&mut dump.cursor, proto) else {
                         return Ok(None);
@@ -151,7 +168,11 @@ impl Engine {
                     pid: dump.pid,
                     ..MsgHeader::default()
                 };
-                build_vec(|w| write_sa(w, &hdr, sa, SaParts::FULL)).map(Some)
+                let parts = SaParts {
+                    stats,
+                    ..SaParts::FULL
+                };
+                build_vec(|w| write_sa(w, &hdr, sa, parts)).map(Some)
             }
             Kind::Spd => {
                 let Some(pol) = self.spd.dump_next(&mut dump.cursor) else {

@@ -71,6 +71,7 @@ impl Engine {
             hard,
             soft: !hard,
             dead: hard,
+            stats: false,
         };
         // A full queue loses the event for that socket only.
         let _ = out.send(

@@ -103,8 +103,12 @@ impl Engine {
         let (proto, spi, dst) = sa_key(p)?;
         let sa = self.sad.lookup(&dst, spi, proto).ok_or(Errno::ESRCH)?;
         let hdr = reply_header(p, SADB_GET, p.satype());
+        let parts = SaParts {
+            stats: p.wants_rxfrm_stats(),
+            ..SaParts::FULL
+        };
         out.send(Audience::Sender, &mut |w: &mut MsgWriter<'_>| {
-            write_sa(w, &hdr, sa, SaParts::FULL)
+            write_sa(w, &hdr, sa, parts)
         })
     }
 
@@ -140,7 +144,14 @@ impl Engine {
     /// `dump_next`. An empty selection is `ENOENT`, as af_key's walk.
     pub(super) fn start_dump(&self, p: &Parsed<'_>, sock: &mut SockCtl) -> Result<(), Errno> {
         let proto = satype_filter(p.satype())?;
-        let dump = Dump::sas(self, proto, p.filter(), p.satype(), p.pid());
+        let dump = Dump::sas(
+            self,
+            proto,
+            p.filter(),
+            p.wants_rxfrm_stats(),
+            p.satype(),
+            p.pid(),
+        );
         if dump.is_empty() {
             return Err(Errno::ENOENT);
         }

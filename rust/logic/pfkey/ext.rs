@@ -321,3 +321,13 @@ view! {
     /// `sin6_scope_id`.
     scope_id, set_scope_id: u32 = ne32 @ 24;
 }
+
+view! {
+    /// rxfrm's per-SA error counters (`SADB_X_EXT_RXFRM_STATS`), as
+    /// `ip -s xfrm state` shows Linux's.
+    SadbXRxfrmStats, 24;
+    /// Packets refused by the replay window (replayed or too old).
+    replay, set_replay: u64 = ne64 @ 8;
+    /// Packets whose ICV did not verify.
+    integrity_failed, set_integrity_failed: u64 = ne64 @ 16;
+}

@@ -14,6 +14,8 @@ use super::Errno;
 pub struct Parsed<'a> {
     buf: &'a [u8],
     exts: [Option<&'a [u8]>; SADB_EXT_MAX as usize],
+    /// rxfrm's own extension, kept though above `SADB_EXT_MAX`.
+    rxfrm_stats: Option<&'a [u8]>,
 }
 
 /// Parses a message written to a PF_KEY socket, with af_key's checks and
@@ -53,6 +55,7 @@ fn parse_inner(buf: &[u8], strict: bool) -> Result<Parsed<'_>, Errno> {
     let mut p = Parsed {
         buf,
         exts: [None; SADB_EXT_MAX as usize],
+        rxfrm_stats: None,
     };
     let mut rest = buf.get(16..).unwrap_or(&[]);
     while !rest.is_empty() {
@@ -65,6 +68,9 @@ fn parse_inner(buf: &[u8], strict: bool) -> Result<Parsed<'_>, Errno> {
         let (ext, tail) = rest.split_at_checked(ext_len).ok_or(Errno::EINVAL)?;
         rest = tail;
         if ext_type > SADB_EXT_MAX {
+            if ext_type == SADB_X_EXT_RXFRM_STATS {
+                p.rxfrm_stats = Some(ext);
+            }
             continue;
         }
         let min = EXT_MIN_LEN.get(usize::from(ext_type)).copied().unwrap_or(0);
@@ -327,5 +333,15 @@ impl<'a> Parsed<'a> {
     /// `SADB_X_EXT_FILTER`.
     pub fn filter(&self) -> Option<FilterRepr> {
         FilterRepr::parse(self.ext(SADB_X_EXT_FILTER)?).ok()
+    }
+
+    /// Whether a GET/DUMP asks for rxfrm's per-SA counters.
+    pub fn wants_rxfrm_stats(&self) -> bool {
+        self.rxfrm_stats.is_some()
+    }
+
+    /// rxfrm's per-SA counters in an answer.
+    pub fn rxfrm_stats(&self) -> Option<SaStatsRepr> {
+        SaStatsRepr::parse(self.rxfrm_stats?).ok()
     }
 }

@@ -374,6 +374,26 @@ pub fn parse_nat_t_port(ext: &[u8]) -> Result<u16, Errno> {
     Ok(SadbXNatTPort::new_checked(ext_body(ext, 8)?)?.port())
 }
 
+/// An SA's error counters (`SADB_X_EXT_RXFRM_STATS`).
+#[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
+pub struct SaStatsRepr {
+    /// Packets refused by the replay window.
+    pub replay: u64,
+    /// Packets whose ICV did not verify.
+    pub integrity_failed: u64,
+}
+
+impl SaStatsRepr {
+    /// Decodes the counters (an empty extension, a request, has none).
+    pub fn parse(ext: &[u8]) -> Result<SaStatsRepr, Errno> {
+        let v = SadbXRxfrmStats::new_checked(ext_body(ext, SadbXRxfrmStats::<&[u8]>::LEN)?)?;
+        Ok(SaStatsRepr {
+            replay: v.replay(),
+            integrity_failed: v.integrity_failed(),
+        })
+    }
+}
+
 /// The type of an `SADB_X_EXT_NAT_T_TYPE` extension.
 pub fn parse_nat_t_type(ext: &[u8]) -> Result<u8, Errno> {
     Ok(SadbXNatTType::new_checked(ext_body(ext, 8)?)?.nat_type())

@@ -323,6 +323,20 @@ impl<'a> MsgWriter<'a> {
         })
     }
 
+    /// rxfrm's per-SA counters; `None` writes the empty extension that
+    /// asks for them.
+    pub fn rxfrm_stats(&mut self, r: Option<&SaStatsRepr>) -> Result<(), Errno> {
+        let Some(r) = r else {
+            return self.ext(SADB_X_EXT_RXFRM_STATS, 8, |_| Ok(()));
+        };
+        self.ext(SADB_X_EXT_RXFRM_STATS, SadbXRxfrmStats::<&[u8]>::LEN, |s| {
+            let mut v = SadbXRxfrmStats::new_unchecked(s);
+            v.set_replay(r.replay);
+            v.set_integrity_failed(r.integrity_failed);
+            Ok(())
+        })
+    }
+
     /// `SADB_X_EXT_NAT_T_TYPE`.
     pub fn nat_t_type(&mut self, nat_type: u8) -> Result<(), Errno> {
         self.ext(SADB_X_EXT_NAT_T_TYPE, 8, |s| {

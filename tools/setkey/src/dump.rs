@@ -236,6 +236,14 @@ pub fn sadump(m: &Parsed<'_>, ctx: &DumpCtx) -> String {
         );
     }
     sec_ctx(&mut o, m);
+    // rxfrm's per-SA error counters (Linux's `ip -s xfrm state` stats).
+    if let Some(st) = m.rxfrm_stats() {
+        let _ = writeln!(
+            o,
+            "\tstats: replay={} integrity_failed={}",
+            st.replay, st.integrity_failed
+        );
+    }
     let _ = writeln!(
         o,
         "\tsadb_seq={} pid={} refcnt={}",

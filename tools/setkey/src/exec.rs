@@ -135,7 +135,11 @@ impl<'a> Exec<'a> {
 
     /// `-D`/`-F` style header-only request from the command line.
     pub fn short(&mut self, msg_type: u8) {
-        let m = msg::short(msg_type, SADB_SATYPE_UNSPEC, self.pid);
+        let m = if msg_type == SADB_DUMP {
+            msg::dump_with_stats(SADB_SATYPE_UNSPEC, self.pid)
+        } else {
+            msg::short(msg_type, SADB_SATYPE_UNSPEC, self.pid)
+        };
         let _ = self.exchange(
             m,
             &Label {

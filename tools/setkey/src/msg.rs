@@ -83,6 +83,17 @@ pub fn short(msg_type: u8, satype: u8, pid: u32) -> Vec<u8> {
         .expect("a bare header always encodes")
 }
 
+/// `setkey -D`'s DUMP: also asks rxfrm for each SA's error counters (an
+/// extension Linux af_key skips).
+pub fn dump_with_stats(satype: u8, pid: u32) -> Vec<u8> {
+    build_vec(|w| {
+        w.header(&header(SADB_DUMP, satype, pid))?;
+        w.rxfrm_stats(None)
+    })
+    .map(|v| v.to_vec())
+    .expect("a header and an empty extension always encode")
+}
+
 fn expected(d: &algs::AlgDesc) -> String {
     match d.keys {
         KeyBits::List(l) => {
@@ -310,6 +321,9 @@ fn add_body(w: &mut MsgWriter<'_>, sa: &Sa, msg_type: u8) -> Result<(), Errno> {
             min: sa.spi,
             max: sa.spi,
         })?;
+    }
+    if msg_type == SADB_GET {
+        w.rxfrm_stats(None)?;
     }
     Ok(())
 }

@@ -440,3 +440,36 @@ fn helpers() {
     assert_eq!(str_time(951_782_400, 0), "Feb 29 00:00:00 2000");
     assert_eq!(str_time(86_400 * 3, 0), "Jan  4 00:00:00 1970");
 }
+
+#[test]
+fn rxfrm_error_counters_print_before_sadb_seq() {
+    let sa = SaRepr {
+        spi: 0x1234,
+        replay: 32,
+        state: SADB_SASTATE_MATURE,
+        auth: 0,
+        encrypt: SADB_X_EALG_AES_GCM_ICV16,
+        flags: 0x400,
+    };
+    let mut m = sa_msg(SADB_SATYPE_ESP, sa, 0, Some(&[1; 20]), None, true);
+    let plain = sadump(&parse_reply(&m).unwrap(), &CTX);
+    assert!(!plain.contains("stats:"));
+    // Append the counters extension and fix the message length.
+    let ext = build_vec(|w: &mut MsgWriter<'_>| {
+        w.header(&hdr(SADB_DUMP, SADB_SATYPE_ESP, 1, 0))?;
+        w.rxfrm_stats(Some(&SaStatsRepr {
+            replay: 5,
+            integrity_failed: 2,
+        }))
+    })
+    .unwrap();
+    m.extend_from_slice(&ext[16..]);
+    let words = (m.len() / 8) as u16;
+    m[4..6].copy_from_slice(&words.to_ne_bytes());
+    let text = sadump(&parse_reply(&m).unwrap(), &CTX);
+    assert!(text.contains("flags=0x00000400 state=mature"), "{text}");
+    assert!(
+        text.contains("\tstats: replay=5 integrity_failed=2\n\tsadb_seq=1 "),
+        "{text}"
+    );
+}

@@ -239,3 +239,33 @@ fn dump_of_100k_sas_with_deletes_interleaved() {
     assert_eq!(seen.len() + deleted.len() - late, N as usize);
     assert!(deleted.len() > 5_000);
 }
+
+#[test]
+fn sa_error_counters_only_for_a_dump_that_asks() {
+    let mut h = H::new();
+    fill(&mut h, 2);
+    let id = h.e.sad.lookup(&DST, 0x1000, IpsecProto::Esp).unwrap().id();
+    let s = &mut h.e.sad.get_mut(id).unwrap().stats;
+    (s.replay_fails, s.integrity_fails) = (3, 4);
+
+    let mut d = start(&mut h, &bare(SADB_DUMP, SADB_SATYPE_UNSPEC, 5));
+    let plain = drain(&h, &mut d);
+    assert!(plain.iter().all(|m| dec(m).rxfrm_stats().is_none()));
+
+    let ask = msg(hdr(SADB_DUMP, SADB_SATYPE_UNSPEC, 6), |w| {
+        w.rxfrm_stats(None)
+    });
+    let mut d = start(&mut h, &ask);
+    let got: StdVec<_> = drain(&h, &mut d)
+        .iter()
+        .map(|m| {
+            let p = dec(m);
+            (p.sa().unwrap().spi, p.rxfrm_stats().unwrap())
+        })
+        .collect();
+    assert_eq!(got.len(), 2);
+    let first = got.iter().find(|(spi, _)| *spi == 0x1000).unwrap().1;
+    assert_eq!((first.replay, first.integrity_failed), (3, 4));
+    let second = got.iter().find(|(spi, _)| *spi == 0x1001).unwrap().1;
+    assert_eq!((second.replay, second.integrity_failed), (0, 0));
+}

@@ -394,3 +394,39 @@ fn nat_t_and_proxy_are_stored_and_returned() {
         (v4(10, 9, 0, 0), 16, 6, 80)
     );
 }
+
+#[test]
+fn esn_flag_gives_64_bit_sequence_numbers_and_is_reported_back() {
+    let mut h = H::new();
+    let mut m = esp_msg(SADB_ADD, 1, 0x500, A, B);
+    // sadb_sa_flags: the last 4 bytes of the SA extension after the header.
+    let f = 16 + 12;
+    m[f..f + 4].copy_from_slice(&(SADB_X_SAFLAGS_ESN | SADB_X_EXT_CYCSEQ).to_ne_bytes());
+    h.ok(&m);
+    let sa = h.e.sad.lookup(&B, 0x500, IpsecProto::Esp).unwrap();
+    assert!(sa.esn);
+    let r = h.ok(&sa_ref(SADB_GET, SADB_SATYPE_ESP, 0x500, A, B));
+    let g = dec(&r[0].1);
+    // KAME's CYCSEQ is not kept (as Linux); ESN is, as FreeBSD shows it.
+    assert_eq!(g.sa().unwrap().flags, SADB_X_SAFLAGS_ESN);
+    h.ok(&esp_msg(SADB_ADD, 2, 0x501, A, B));
+    assert!(!h.e.sad.lookup(&B, 0x501, IpsecProto::Esp).unwrap().esn);
+}
+
+#[test]
+fn get_reports_error_counters_when_asked() {
+    let mut h = H::new();
+    h.ok(&esp_msg(SADB_ADD, 1, 0x600, A, B));
+    let id = h.e.sad.lookup(&B, 0x600, IpsecProto::Esp).unwrap().id();
+    h.e.sad.get_mut(id).unwrap().stats.integrity_fails = 9;
+    let r = h.ok(&sa_ref(SADB_GET, SADB_SATYPE_ESP, 0x600, A, B));
+    assert!(dec(&r[0].1).rxfrm_stats().is_none(), "not asked: not sent");
+    let mut ask = sa_ref(SADB_GET, SADB_SATYPE_ESP, 0x600, A, B);
+    // The empty request extension, appended (length in words updated).
+    ask.extend_from_slice(&[1, 0, 0xf0, 0, 0, 0, 0, 0]);
+    let words = (ask.len() / 8) as u16;
+    ask[4..6].copy_from_slice(&words.to_ne_bytes());
+    let r = h.ok(&ask);
+    let s = dec(&r[0].1).rxfrm_stats().unwrap();
+    assert_eq!((s.replay, s.integrity_failed), (0, 9));
+}
