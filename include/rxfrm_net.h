@@ -24,8 +24,15 @@ struct sock;
  * rxfrm_dst or the route). `dst` must stay first: the kernel frees the
  * entry through its dst_ops' kmem cache.
  */
+/* Room after `dst` for the rest of an rtable or rt6_info: a TCP socket
+ * caches a bundle's head as its route (see rxfrm_sk_cache_bundle), and
+ * IPv4/IPv6 code reads a socket's route as its own type, as it does
+ * xfrm_dst's union. Zeroed, except rt6i_idev for IPv6. */
+#define RXFRM_ROUTE_TAIL 160
+
 struct rxfrm_dst {
 	struct dst_entry dst;
+	u8 route_tail[RXFRM_ROUTE_TAIL];
 	/* Held reference: the next transform, or the route. */
 	struct dst_entry *next;
 	/* Rust-owned reference on the SA (datapath::sa), released on destroy. */
@@ -41,6 +48,8 @@ struct rxfrm_dst {
 	u8 tunnel;
 	/* dst_check() cookie of `next` when it is an IPv6 route. */
 	u32 next_cookie;
+	/* A socket's head entry: no transform of its own, pins the module. */
+	u8 head;
 };
 
 /* Rust callbacks (datapath::bundle). */
@@ -60,6 +69,7 @@ u32 rxfrm_dst_mtu(const struct dst_entry *dst);
 struct net_device *rxfrm_dst_dev(const struct dst_entry *dst);
 bool rxfrm_dst_noxfrm(const struct dst_entry *dst);
 bool rxfrm_skb_from_loopback(const struct sk_buff *skb);
+void rxfrm_sk_cache_bundle(struct sk_buff *skb, struct dst_entry *route, struct dst_entry *bundle);
 
 /* skb fields and the inline sk_buff API. */
 struct dst_entry *rxfrm_skb_dst(const struct sk_buff *skb);

@@ -54,10 +54,18 @@ static unsigned int rxfrm_ops_advmss(const struct dst_entry *dst)
 static void rxfrm_ops_destroy(struct dst_entry *dst)
 {
 	struct rxfrm_dst *d = container_of(dst, struct rxfrm_dst, dst);
+	struct rt6_info *rt6 = (struct rt6_info *)dst;
 
 	dst_release(d->next);
 	if (d->sa)
 		rxfrm_dst_release_sa(d->sa);
+	if (d->head) {
+		if (rt6->rt6i_idev)
+			in6_dev_put(rt6->rt6i_idev);
+		/* Called from an RCU callback: the module's exit waits for it
+		 * (rcu_barrier) before its code and kmem cache go. */
+		module_put(THIS_MODULE);
+	}
 }
 
 static struct neighbour *rxfrm_ops_neigh_lookup(const struct dst_entry *dst,
@@ -96,6 +104,9 @@ static struct dst_ops rxfrm_dst_ops = {
 
 int rxfrm_dst_init(void)
 {
+	BUILD_BUG_ON(sizeof(struct rtable) - sizeof(struct dst_entry) > RXFRM_ROUTE_TAIL);
+	BUILD_BUG_ON(sizeof(struct rt6_info) - sizeof(struct dst_entry) > RXFRM_ROUTE_TAIL);
+	BUILD_BUG_ON(offsetof(struct rxfrm_dst, dst) != 0);
 	rxfrm_dst_cache = kmem_cache_create("rxfrm_dst", sizeof(struct rxfrm_dst), 0,
 					    SLAB_HWCACHE_ALIGN, NULL);
 	if (!rxfrm_dst_cache)
@@ -118,8 +129,10 @@ struct rxfrm_dst *rxfrm_dst_alloc(struct dst_entry *next, u16 family)
 	d = dst_alloc(&rxfrm_dst_ops, next->dev, DST_OBSOLETE_FORCE_CHK, DST_NOCOUNT);
 	if (!d)
 		return NULL;
+	memset(d->route_tail, 0, sizeof(d->route_tail));
 	dst_hold(next);
 	d->next = next;
+	d->head = 0;
 	d->sa = NULL;
 	d->genid = 0;
 	d->family = family;
@@ -129,6 +142,51 @@ struct rxfrm_dst *rxfrm_dst_alloc(struct dst_entry *next, u16 family)
 			 rt6_get_cookie((struct rt6_info *)next) : 0;
 	d->dst.output = rxfrm_dst_output;
 	return d;
+}
+
+/* A head entry only passes packets on to the bundle behind it. */
+static int rxfrm_head_output(struct net *net, struct sock *sk, struct sk_buff *skb)
+{
+	struct rxfrm_dst *h = container_of(skb_dst(skb), struct rxfrm_dst, dst);
+	struct dst_entry *next = dst_clone(h->next);
+
+	skb_dst_drop(skb);
+	skb_dst_set(skb, next);
+	return dst_output(net, sk, skb);
+}
+
+/*
+ * Linux sockets cache the xfrm bundle as their route, so TCP sizes its
+ * segments by the bundle's MTU and never needs the outer packet cut up. A
+ * TCP socket whose cached route is the one `bundle` was built on gets a
+ * head entry in front of `bundle` instead (its MTU and check are the
+ * bundle's; a changed SPD/SAD or route fails the check and the socket
+ * routes afresh). The head pins the module, as the socket may outlive
+ * every rxfrm table. Other sockets keep their routes: UDP and raw code
+ * reads more of an rtable than TCP does.
+ */
+void rxfrm_sk_cache_bundle(struct sk_buff *skb, struct dst_entry *route, struct dst_entry *bundle)
+{
+	struct rxfrm_dst *b = container_of(bundle, struct rxfrm_dst, dst);
+	struct sock *sk = skb->sk;
+	struct rxfrm_dst *h;
+
+	if (!sk || !sk_fullsock(sk) || sk->sk_protocol != IPPROTO_TCP ||
+	    rcu_access_pointer(sk->sk_dst_cache) != route || !rxfrm_is_rxfrm_dst(bundle))
+		return;
+	if (!try_module_get(THIS_MODULE))
+		return;
+	h = rxfrm_dst_alloc(bundle, b->family);
+	if (!h) {
+		module_put(THIS_MODULE);
+		return;
+	}
+	h->head = 1;
+	h->genid = b->genid;
+	h->dst.output = rxfrm_head_output;
+	if (route->ops->family == AF_INET6)
+		((struct rt6_info *)&h->dst)->rt6i_idev = in6_dev_get(route->dev);
+	sk_dst_set(sk, &h->dst);
 }
 
 bool rxfrm_is_rxfrm_dst(const struct dst_entry *dst)

@@ -9,7 +9,7 @@ use super::policy::{Cached, PolicyDp};
 use super::sa::DpSa;
 use super::{AcquireReq, Dp, OutKey};
 use crate::logic::addr::IpAddr;
-use crate::logic::esp::{EspLayout, ESP_HDR_LEN};
+use crate::logic::esp::{esn_frame, esn_unframe, EspLayout, ESP_HDR_LEN};
 use crate::logic::packet::Flow;
 use crate::logic::pfkey::sockopt::SockPolicy;
 use crate::logic::spd::MAX_TEMPLATES;
@@ -44,9 +44,9 @@ pub(crate) fn attach(net: Net, dp: &Dp, pkt: &mut Pkt, v6: bool) -> Verdict {
         }
         None => {}
     }
-    let Some(view) = dp.spd.get(&g) else {
+    if dp.spd.is_empty(&g) {
         return Verdict::Accept;
-    };
+    }
     let route = match pkt.dst() {
         Some(r) if !r.is_bundle() && !r.no_xfrm() => r,
         _ => return Verdict::Accept,
@@ -54,7 +54,7 @@ pub(crate) fn attach(net: Net, dp: &Dp, pkt: &mut Pkt, v6: bool) -> Verdict {
     let Some(f) = flow(pkt, v6) else {
         return Verdict::Accept;
     };
-    let Some(pd) = view.lookup(Dir::Outbound, &f.key) else {
+    let Some(pd) = dp.spd.lookup(&g, Dir::Outbound, &f.key) else {
         return Verdict::Accept;
     };
     match pd.action {
@@ -95,6 +95,7 @@ pub(crate) fn attach(net: Net, dp: &Dp, pkt: &mut Pkt, v6: bool) -> Verdict {
         },
     };
     if let Some(b) = bundle {
+        pkt.cache_bundle_in_socket(&route, &b);
         pkt.set_dst(b);
     }
     Verdict::Accept
@@ -258,11 +259,15 @@ struct OutCtx {
     next: DstRef,
     net: Net,
     esp_off: usize,
+    /// ESN: what `esn_frame` borrowed in front of the ESP header.
+    esn_saved: Option<[u8; 4]>,
 }
 
 impl Completion for OutCtx {
     fn buffer(&mut self) -> &mut [u8] {
-        let off = self.esp_off;
+        let off = self
+            .esp_off
+            .saturating_sub(if self.esn_saved.is_some() { 4 } else { 0 });
         self.pkt.bytes_mut().get_mut(off..).unwrap_or(&mut [])
     }
 
@@ -437,17 +442,28 @@ fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
     if !outer_v6 {
         pkt.ip_send_check();
     }
+    // After the checksum: the borrowed bytes are back before it is sent.
+    let esn_saved = if sa.esn() {
+        let Some(saved) = esn_frame(pkt.bytes_mut(), esp_off, (seq >> 32) as u32) else {
+            return drop_with(Stat::XfrmOutError);
+        };
+        Some(saved)
+    } else {
+        None
+    };
     let ctx = OutCtx {
         pkt,
         next: entry.next.clone(),
         net,
         esp_off,
+        esn_saved,
     };
     let Ok(ctx) = KBox::new(ctx, GFP_ATOMIC) else {
         return drop_with(Stat::XfrmOutError);
     };
     let cryptlen = l.iv_len + payload + pad + 2;
-    match aead::run(sa.aead(), true, ESP_HDR_LEN, cryptlen, seq, ctx) {
+    let assoclen = ESP_HDR_LEN + if sa.esn() { 4 } else { 0 };
+    match aead::run(sa.aead(), true, assoclen, cryptlen, seq, ctx) {
         Run::Done(ctx, err) => encrypted(KBox::into_inner(ctx), err),
         Run::Pending => 0,
     }
@@ -531,8 +547,15 @@ fn encrypted(c: OutCtx, err: c_int) -> c_int {
         return err;
     }
     let OutCtx {
-        mut pkt, next, net, ..
+        mut pkt,
+        next,
+        net,
+        esp_off,
+        esn_saved,
     } = c;
+    if let Some(saved) = esn_saved {
+        esn_unframe(pkt.bytes_mut(), esp_off, saved);
+    }
     pkt.set_dst(next);
     pkt.output(net)
 }

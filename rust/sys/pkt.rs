@@ -191,6 +191,13 @@ impl Pkt {
         unsafe { DstRef::from_borrowed(bindings::rxfrm_skb_dst(self.as_ptr())) }
     }
 
+    /// Lets the sending TCP socket cache `bundle` as its route, if `route`
+    /// is the one it caches now (see `rxfrm_sk_cache_bundle`).
+    pub(crate) fn cache_bundle_in_socket(&self, route: &DstRef, bundle: &DstRef) {
+        // SAFETY: live skb and dsts; the callee takes its own references.
+        unsafe { bindings::rxfrm_sk_cache_bundle(self.as_ptr(), route.as_ptr(), bundle.as_ptr()) }
+    }
+
     /// Replaces the packet's dst (the old reference is dropped).
     pub(crate) fn set_dst(&mut self, dst: DstRef) {
         // SAFETY: live skb; the reference moves into it.

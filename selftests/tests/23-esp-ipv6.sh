@@ -1,4 +1,4 @@
-# cost: 250 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 160 (seconds under TCG; selftests/run balances VMs by it)
 # ESP over IPv6 and across families, ping through each:
 #   transport between two IPv6 hosts (fd00::1 <-> fd00::2);
 #   6in6: fd01::/64 <-> fd02::/64 tunnelled between gateways fdc0::1 - fdc0::2;
@@ -29,6 +29,8 @@ capture_stop t6
 [ "$(wire t6 ipv6 esp $((0x2302)))" -gt 0 ] || fail "transport: no ESP SPI 0x2302"
 [ "$(wire t6 any icmp6)" = 0 ] || fail "transport: clear ICMPv6 echo on the wire"
 [ "$(wire t6 any tcp)" = 0 ] || fail "transport: clear TCP on the wire"
+# TCP's segments fit the bundle's MTU (its socket caches the bundle).
+[ "$(wire t6 any frag)" = 0 ] || fail "transport: $(wire t6 any frag) IPv6 fragments of ESP on the wire"
 echo "IPv6 transport: ping both ways and TCP over ESP"
 
 # --- tunnels between gateways ---
