@@ -1,4 +1,4 @@
-# cost: 400 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 210 (seconds under TCG; selftests/run balances VMs by it)
 # Bulk ESP: 50 MB over TCP through an AES-GCM-128 transport SA pair
 # arrive with the same sha256, and both ends' SAs account at least that
 # many bytes. Slow under TCG emulation, hence its own test;
