@@ -50,6 +50,9 @@ struct rxfrm_dst {
 	u32 next_cookie;
 	/* A socket's head entry: no transform of its own, pins the module. */
 	u8 head;
+	/* On the list of live entries (their devices are swapped for the
+	 * blackhole device when unregistered, as Linux does for xfrm_dst). */
+	struct list_head live;
 };
 
 /* Rust callbacks (datapath::bundle). */
@@ -69,6 +72,7 @@ u32 rxfrm_dst_mtu(const struct dst_entry *dst);
 struct net_device *rxfrm_dst_dev(const struct dst_entry *dst);
 bool rxfrm_dst_noxfrm(const struct dst_entry *dst);
 bool rxfrm_skb_from_loopback(const struct sk_buff *skb);
+bool rxfrm_skb_from_dgram_socket(const struct sk_buff *skb);
 void rxfrm_sk_cache_bundle(struct sk_buff *skb, struct dst_entry *route, struct dst_entry *bundle);
 
 /* skb fields and the inline sk_buff API. */

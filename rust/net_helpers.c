@@ -33,6 +33,10 @@
 /* ---- bundle entries ---------------------------------------------------- */
 
 static struct kmem_cache *rxfrm_dst_cache;
+/* Every live entry: sockets and packets may hold entries after their
+ * bundle left the policy caches, and each holds its device. */
+static LIST_HEAD(rxfrm_dst_live);
+static DEFINE_SPINLOCK(rxfrm_dst_live_lock);
 
 static struct dst_entry *rxfrm_ops_check(struct dst_entry *dst, u32 cookie)
 {
@@ -56,6 +60,9 @@ static void rxfrm_ops_destroy(struct dst_entry *dst)
 	struct rxfrm_dst *d = container_of(dst, struct rxfrm_dst, dst);
 	struct rt6_info *rt6 = (struct rt6_info *)dst;
 
+	spin_lock_bh(&rxfrm_dst_live_lock);
+	list_del(&d->live);
+	spin_unlock_bh(&rxfrm_dst_live_lock);
 	dst_release(d->next);
 	if (d->sa)
 		rxfrm_dst_release_sa(d->sa);
@@ -141,7 +148,35 @@ struct rxfrm_dst *rxfrm_dst_alloc(struct dst_entry *next, u16 family)
 	d->next_cookie = (!rxfrm_is_rxfrm_dst(next) && next->ops->family == AF_INET6) ?
 			 rt6_get_cookie((struct rt6_info *)next) : 0;
 	d->dst.output = rxfrm_dst_output;
+	spin_lock_bh(&rxfrm_dst_live_lock);
+	list_add(&d->live, &rxfrm_dst_live);
+	spin_unlock_bh(&rxfrm_dst_live_lock);
 	return d;
+}
+
+/* `dev` is being unregistered: entries still on it (held by sockets or
+ * packets) move to the blackhole device, fail their check and drop what
+ * they are given, as rt_flush_dev() does for Linux's uncached routes and
+ * xfrm bundles. Under RTNL. */
+static void rxfrm_dst_flush_dev(struct net_device *dev)
+{
+	struct rxfrm_dst *d;
+
+	spin_lock_bh(&rxfrm_dst_live_lock);
+	list_for_each_entry(d, &rxfrm_dst_live, live) {
+		struct rt6_info *rt6 = (struct rt6_info *)&d->dst;
+
+		if (d->dst.dev != dev)
+			continue;
+		if (d->head && rt6->rt6i_idev && rt6->rt6i_idev->dev == dev) {
+			struct inet6_dev *old = rt6->rt6i_idev;
+
+			rt6->rt6i_idev = in6_dev_get(blackhole_netdev);
+			in6_dev_put(old);
+		}
+		dst_dev_put(&d->dst);
+	}
+	spin_unlock_bh(&rxfrm_dst_live_lock);
 }
 
 /* A head entry only passes packets on to the bundle behind it. */
@@ -217,6 +252,9 @@ struct dst_entry *rxfrm_dst_check(struct dst_entry *dst)
 		return rxfrm_route_check(dst, cookie);
 	}
 	d = container_of(dst, struct rxfrm_dst, dst);
+	/* Its device went away (rxfrm_dst_flush_dev). */
+	if (READ_ONCE(dst->obsolete) == DST_OBSOLETE_DEAD)
+		return NULL;
 	if (d->genid != rxfrm_net_genid(dev_net(dst->dev)))
 		return NULL;
 	if (rxfrm_is_rxfrm_dst(d->next))
@@ -322,6 +360,12 @@ int rxfrm_skb_checksum_help(struct sk_buff *skb)
 void rxfrm_skb_csum_none(struct sk_buff *skb) { skb->ip_summed = CHECKSUM_NONE; }
 void rxfrm_skb_set_protocol(struct sk_buff *skb, u16 ethertype) { skb->protocol = htons(ethertype); }
 bool rxfrm_skb_ignore_df(const struct sk_buff *skb) { return skb->ignore_df; }
+
+/* Sent by a local socket other than TCP's (which caches the bundle). */
+bool rxfrm_skb_from_dgram_socket(const struct sk_buff *skb)
+{
+	return skb->sk && sk_fullsock(skb->sk) && skb->sk->sk_protocol != IPPROTO_TCP;
+}
 void rxfrm_skb_set_ignore_df(struct sk_buff *skb) { skb->ignore_df = 1; }
 struct net_device *rxfrm_skb_dev(const struct sk_buff *skb) { return skb->dev; }
 struct net *rxfrm_skb_net(const struct sk_buff *skb)
@@ -660,6 +704,8 @@ static int rxfrm_netdev_cb(struct notifier_block *nb, unsigned long event, void 
 
 	if (event == NETDEV_UNREGISTER || event == NETDEV_DOWN)
 		rxfrm_netdev_event(dev_net(dev), event);
+	if (event == NETDEV_UNREGISTER)
+		rxfrm_dst_flush_dev(dev);
 	return NOTIFY_DONE;
 }
 

@@ -345,9 +345,11 @@ fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
     // Tunnel mode: the outer path has its own route, so an inner packet
     // that no longer fits is refused with the inner MTU (ICMP), as
     // xfrm4/6_tunnel_check_size do. Transport mode shares the route with
-    // the inner packet: a PMTU learnt there would also shrink the outer
-    // path, so the outer packet is fragmented instead (the socket keeps the
-    // route, not the bundle; see README).
+    // the inner packet (a PMTU learnt there would shrink the outer path
+    // too): TCP sockets cache the bundle and fit; a datagram socket that
+    // forbade fragmentation (IP(V6)_PMTUDISC_DO: DF, no ignore_df) gets
+    // EMSGSIZE from its send, as against Linux's bundle MTU; anything else
+    // leaves as outer fragments (RFC 4303 §3.3.4).
     let mtu = entry.next.mtu() as usize;
     if tunnel && new_len > mtu && (outer_v6 || df_in) && !pkt.ignore_df() {
         dp.count(Stat::RxfrmOutMtuExceeded);
@@ -360,6 +362,10 @@ fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
         return -(kernel::bindings::EMSGSIZE as c_int);
     }
     if !tunnel && new_len > mtu {
+        if (v6_in || df_in) && !pkt.ignore_df() && pkt.from_dgram_socket() {
+            dp.count(Stat::RxfrmOutMtuExceeded);
+            return -(kernel::bindings::EMSGSIZE as c_int);
+        }
         pkt.set_ignore_df();
     }
     let Some(seq) = sa.next_seq() else {

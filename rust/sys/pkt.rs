@@ -251,6 +251,12 @@ impl Pkt {
     }
 
     /// Arrived over loopback (policy is not checked there, as on Linux).
+    /// Whether a local socket other than a TCP one sent it.
+    pub(crate) fn from_dgram_socket(&self) -> bool {
+        // SAFETY: live skb.
+        unsafe { bindings::rxfrm_skb_from_dgram_socket(self.as_ptr()) }
+    }
+
     pub(crate) fn from_loopback(&self) -> bool {
         // SAFETY: live skb.
         unsafe { bindings::rxfrm_skb_from_loopback(self.as_ptr()) }
