@@ -13,7 +13,7 @@ use super::hooks::{flow, Verdict};
 use super::sa::DpSa;
 use super::{Dp, InKey};
 use crate::logic::addr::IpAddr;
-use crate::logic::esp::{esn_frame, esn_unframe, parse_trailer, EspError, EspHeader, ESP_HDR_LEN};
+use crate::logic::esp::{esn_unframe, parse_trailer, EspError, EspHeader, ESP_HDR_LEN};
 use crate::logic::secpath::{verify, verify_no_policy, AppliedSa};
 use crate::logic::stats::Stat;
 use crate::logic::types::{Action, Dir, IpsecProto, Mode};
@@ -220,15 +220,9 @@ pub(crate) fn esp_rcv(mut pkt: Pkt, v6: bool) -> c_int {
         dp.count(Stat::XfrmInHdrError);
         return 0;
     }
-    let esn_saved = if sa.esn() {
-        // l3_len >= 20: there are 4 bytes of IP header to borrow.
-        let Some(saved) = esn_frame(pkt.l3_mut(), l3_len, (seq >> 32) as u32) else {
-            dp.count(Stat::XfrmInHdrError);
-            return 0;
-        };
-        Some(saved)
-    } else {
-        None
+    let Ok(esn_saved) = sa.frame(pkt.l3_mut(), l3_len, seq) else {
+        dp.count(Stat::XfrmInHdrError);
+        return 0;
     };
     let ctx = KBox::new(
         InCtx {
@@ -246,8 +240,14 @@ pub(crate) fn esp_rcv(mut pkt: Pkt, v6: bool) -> c_int {
         dp.count(Stat::XfrmInBufferError);
         return 0;
     };
-    let assoclen = ESP_HDR_LEN + if sa.esn() { 4 } else { 0 };
-    match aead::run(sa.aead(), false, assoclen, esp_len - ESP_HDR_LEN, 0, ctx) {
+    match aead::run(
+        sa.aead(),
+        false,
+        sa.assoclen(),
+        esp_len - ESP_HDR_LEN,
+        0,
+        ctx,
+    ) {
         Run::Done(ctx, err) => decrypted(KBox::into_inner(ctx), err),
         Run::Pending => {}
     }

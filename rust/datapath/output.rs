@@ -9,7 +9,7 @@ use super::policy::{Cached, PolicyDp};
 use super::sa::DpSa;
 use super::{AcquireReq, Dp, OutKey};
 use crate::logic::addr::IpAddr;
-use crate::logic::esp::{esn_frame, esn_unframe, EspLayout, ESP_HDR_LEN};
+use crate::logic::esp::{esn_unframe, EspLayout, ESP_HDR_LEN};
 use crate::logic::packet::Flow;
 use crate::logic::pfkey::sockopt::SockPolicy;
 use crate::logic::spd::MAX_TEMPLATES;
@@ -449,13 +449,8 @@ fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
         pkt.ip_send_check();
     }
     // After the checksum: the borrowed bytes are back before it is sent.
-    let esn_saved = if sa.esn() {
-        let Some(saved) = esn_frame(pkt.bytes_mut(), esp_off, (seq >> 32) as u32) else {
-            return drop_with(Stat::XfrmOutError);
-        };
-        Some(saved)
-    } else {
-        None
+    let Ok(esn_saved) = sa.frame(pkt.bytes_mut(), esp_off, seq) else {
+        return drop_with(Stat::XfrmOutError);
     };
     let ctx = OutCtx {
         pkt,
@@ -468,8 +463,7 @@ fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
         return drop_with(Stat::XfrmOutError);
     };
     let cryptlen = l.iv_len + payload + pad + 2;
-    let assoclen = ESP_HDR_LEN + if sa.esn() { 4 } else { 0 };
-    match aead::run(sa.aead(), true, assoclen, cryptlen, seq, ctx) {
+    match aead::run(sa.aead(), true, sa.assoclen(), cryptlen, seq, ctx) {
         Run::Done(ctx, err) => encrypted(KBox::into_inner(ctx), err),
         Run::Pending => 0,
     }

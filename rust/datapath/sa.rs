@@ -3,7 +3,7 @@
 //! counters the control plane reads back into the SAD once a second.
 
 use crate::logic::algs::{by_id, AlgKind};
-use crate::logic::esp::EspLayout;
+use crate::logic::esp::{esn_frame, EspLayout, ESP_HDR_LEN};
 use crate::logic::lifetime::Lifetime;
 use crate::logic::replay::{ReplayError, ReplayWindow};
 use crate::logic::sad::{Sa, SaIdent};
@@ -103,9 +103,27 @@ impl DpSa {
         .map_err(|_| Unusable::Alloc)
     }
 
-    /// Whether sequence numbers are 64-bit (RFC 4303 ESN).
-    pub(crate) fn esn(&self) -> bool {
-        self.esn
+    /// Bytes the AEAD authenticates before the IV: the ESP header, and
+    /// for ESN the high half of the sequence number.
+    pub(crate) fn assoclen(&self) -> usize {
+        ESP_HDR_LEN + if self.esn { 4 } else { 0 }
+    }
+
+    /// For ESN, puts `seq`'s high half into the associated data by lending
+    /// it the 4 bytes before the ESP header at `esp_off` (`esn_frame`);
+    /// returns what to give back (`esn_unframe`), `Ok(None)` without ESN.
+    pub(crate) fn frame(
+        &self,
+        buf: &mut [u8],
+        esp_off: usize,
+        seq: u64,
+    ) -> Result<Option<[u8; 4]>, ()> {
+        if !self.esn {
+            return Ok(None);
+        }
+        esn_frame(buf, esp_off, (seq >> 32) as u32)
+            .map(Some)
+            .ok_or(())
     }
 
     pub(crate) fn aead(&self) -> &Aead {
