@@ -411,6 +411,27 @@ fn esn_flag_gives_64_bit_sequence_numbers_and_is_reported_back() {
     assert_eq!(g.sa().unwrap().flags, SADB_X_SAFLAGS_ESN);
     h.ok(&esp_msg(SADB_ADD, 2, 0x501, A, B));
     assert!(!h.e.sad.lookup(&B, 0x501, IpsecProto::Esp).unwrap().esn);
+
+    // IPComp has no sequence numbers: ESN is refused, nothing is added.
+    let comp = |flags| {
+        msg(hdr(SADB_ADD, SADB_X_SATYPE_IPCOMP, 3), move |w| {
+            sa_exts(
+                w,
+                &SaRepr {
+                    spi: 0x502,
+                    encrypt: SADB_X_CALG_DEFLATE,
+                    flags,
+                    ..SaRepr::default()
+                },
+                A,
+                B,
+            )
+        })
+    };
+    h.refused(&comp(SADB_X_SAFLAGS_ESN), Errno::EINVAL);
+    assert_eq!(h.e.sad.len(), 2);
+    h.ok(&comp(0));
+    assert_eq!(h.e.sad.len(), 3);
 }
 
 #[test]
