@@ -93,6 +93,7 @@ struct ClassTable {
     t: RcuHash<MaskedKey, Arc<Filed>>,
 }
 
+#[derive(Clone)]
 struct Class {
     shape: Shape,
     table: Arc<ClassTable>,
@@ -222,13 +223,7 @@ impl PacketSpd {
                 let old = cell.get_mut_side().map_or(&[][..], |c| &c.v[..]);
                 let mut v = KVec::with_capacity(old.len() + 1, GFP_KERNEL)?;
                 for c in old {
-                    v.push(
-                        Class {
-                            shape: c.shape,
-                            table: c.table.clone(),
-                        },
-                        GFP_KERNEL,
-                    )?;
+                    v.push(c.clone(), GFP_KERNEL)?;
                 }
                 v.push(
                     Class {
@@ -286,13 +281,7 @@ impl PacketSpd {
             let mut v = KVec::with_capacity(classes.v.len(), GFP_KERNEL)?;
             for (i, c) in classes.v.iter().enumerate() {
                 if i != pos {
-                    v.push(
-                        Class {
-                            shape: c.shape,
-                            table: c.table.clone(),
-                        },
-                        GFP_KERNEL,
-                    )?;
+                    v.push(c.clone(), GFP_KERNEL)?;
                 }
             }
             let new = if v.is_empty() {
