@@ -5,7 +5,8 @@
 #   4in6: 10.0.1.0/24 <-> 10.0.2.0/24 tunnelled over fdc0::1 - fdc0::2;
 #   6in4: fd01::/64 <-> fd02::/64 tunnelled over 192.168.0.1 - 192.168.0.2.
 # Each time the wire carries ESP of the outer family with the configured
-# SPIs, and no clear echo of the inner one. AES-CBC + HMAC-SHA1.
+# SPIs, and no clear echo of the inner one. AES-CBC + HMAC-SHA1; the 6in6
+# SAs with extended sequence numbers (setkey -f esn).
 . "$RXFRM_ROOT/selftests/lib/esp.sh"
 E='-E aes-cbc 0x00112233445566778899aabbccddeeff -A hmac-sha1 0x00112233445566778899aabbccddeeff00112233'
 
@@ -35,16 +36,16 @@ echo "IPv6 transport: ping both ways and TCP over ESP"
 
 # --- tunnels between gateways ---
 topo_gateways h1 g1 g2 h2
-# tunnel NAME INNER1 INNER2 OUTER1 OUTER2 SPI12 SPI21: key both gateways
-# (g1 owns INNER1 and OUTER1) after emptying their tables.
+# tunnel NAME INNER1 INNER2 OUTER1 OUTER2 SPI12 SPI21 [SA FLAGS]: key both
+# gateways (g1 owns INNER1 and OUTER1) after emptying their tables.
 tunnel() {
   local g me them a b
   for g in g1 g2; do
     if [ $g = g1 ]; then me=$2; them=$3; a=$4; b=$5; else me=$3; them=$2; a=$5; b=$4; fi
     setkey_ns $g -F && setkey_ns $g -FP || fail "flush $g"
     setkey_ns $g -c <<EOF || fail "$1: keys in $g"
-add $4 $5 esp $6 -m tunnel $E;
-add $5 $4 esp $7 -m tunnel $E;
+add $4 $5 esp $6 -m tunnel ${8:-} $E;
+add $5 $4 esp $7 -m tunnel ${8:-} $E;
 spdadd $me $them any -P out ipsec esp/tunnel/$a-$b/require;
 spdadd $them $me any -P in ipsec esp/tunnel/$b-$a/require;
 EOF
@@ -62,7 +63,10 @@ through() {
   [ "$(wire "$1" any "$3")" = 0 ] || fail "$1: clear $3 on the WAN"
   echo "$1: ping both ways through the tunnel, only ESP on the WAN"
 }
-tunnel 6in6 fd01::/64 fd02::/64 fdc0::1 fdc0::2 0x2311 0x2312
+# With extended sequence numbers: authencesn borrows 4 bytes of the outer
+# IPv6 header on both ends.
+tunnel 6in6 fd01::/64 fd02::/64 fdc0::1 fdc0::2 0x2311 0x2312 "-f esn"
+[ "$(setkey_ns g1 -D | grep -c 'flags=0x00000400')" = 2 ] || fail "6in6: g1's SAs do not show the ESN flag"
 through 6in6 ipv6 icmp6 $((0x2311)) $((0x2312)) fd01::1 fd02::1
 tunnel 4in6 10.0.1.0/24 10.0.2.0/24 fdc0::1 fdc0::2 0x2321 0x2322
 through 4in6 ipv6 icmp $((0x2321)) $((0x2322)) 10.0.1.1 10.0.2.1
