@@ -64,16 +64,14 @@ pub(crate) fn sync(net: Net, dp: &Dp, engine: &mut Engine) {
     }
     let pch = engine.spd.take_changes();
     if !pch.is_empty() {
-        let mut ok = !pch.all;
-        for &i in pch.ids.iter() {
-            let applied = u32::try_from(i)
-                .map_err(|_| EINVAL)
-                .and_then(|i| dp.spd.apply(&engine.spd, i));
-            ok = ok && applied.is_ok();
-            if !ok {
-                break;
-            }
-        }
+        // A flush, or a failed update, resynchronises everything.
+        let ok = !pch.all
+            && pch.ids.iter().all(|&i| {
+                u32::try_from(i)
+                    .map_err(|_| EINVAL)
+                    .and_then(|i| dp.spd.apply(&engine.spd, i))
+                    .is_ok()
+            });
         if !ok && dp.spd.resync(&engine.spd).is_err() {
             // Some policies are missing from the packet path; retried on
             // the next change.
