@@ -11,7 +11,7 @@ APT_PKGS=(
   linux-source-6.12
   libclang-dev clang lld llvm flex bison bc libelf-dev libssl-dev dwarves cpio
   kmod iproute2 iputils-ping iperf3 tcpdump busybox-static qemu-system-x86
-  python3-scapy python3-venv make xz-utils rsync
+  python3-scapy python3-venv make xz-utils rsync nftables
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
