@@ -1,36 +1,31 @@
-//! Netfilter entry points (sys::nf): output hooks attach bundles, input
+//! Netfilter entry points (`sys::nf`): output hooks attach bundles, input
 //! hooks check packets against inbound policies.
 
 use crate::logic::packet::{flow_of_ipv4, flow_of_ipv6, Flow};
 use crate::logic::types::Dir;
-use crate::sys::pernet::Net;
-use crate::sys::pkt::Pkt;
+use crate::sys::net::Net;
+use crate::sys::nf::{Hook, NfHandler, Verdict};
+use crate::sys::packet::Pkt;
 
-/// Which hook a packet is at.
-#[derive(Clone, Copy)]
-pub(crate) enum Hook {
-    /// Locally generated (LOCAL_OUT).
-    Out,
-    /// Routed through this host (FORWARD): fwd policy, then out policy.
-    Forward,
-    /// For this host (LOCAL_IN).
-    In,
-}
+/// The datapath's netfilter hook function.
+pub(crate) struct Hooks;
 
-pub(crate) enum Verdict {
-    Accept,
-    Drop,
-}
-
-pub(crate) fn on_hook(net: Net, pkt: &mut Pkt, hook: Hook, v6: bool) -> Verdict {
-    let dp = &net.state().dp;
-    match hook {
-        Hook::In => super::input::check(net, dp, pkt, v6, Dir::Inbound),
-        Hook::Forward => match super::input::check(net, dp, pkt, v6, Dir::Forward) {
-            Verdict::Accept => super::output::attach(net, dp, pkt, v6),
-            Verdict::Drop => Verdict::Drop,
-        },
-        Hook::Out => super::output::attach(net, dp, pkt, v6),
+impl NfHandler for Hooks {
+    fn hook(net: Net, pkt: &mut Pkt, hook: Hook, v6: bool) -> Verdict {
+        // Hooks are registered by the namespace's state: a packet here
+        // without it can not be classified.
+        let Some(ns) = crate::netns::state(&net) else {
+            return Verdict::Drop;
+        };
+        match hook {
+            Hook::In => super::input::check(ns, pkt, v6, Dir::Inbound),
+            // Routed: the fwd policy, then the out policy.
+            Hook::Forward => match super::input::check(ns, pkt, v6, Dir::Forward) {
+                Verdict::Accept => super::output::attach(ns, pkt, v6),
+                Verdict::Drop => Verdict::Drop,
+            },
+            Hook::Out => super::output::attach(ns, pkt, v6),
+        }
     }
 }
 

@@ -5,11 +5,11 @@
 //!
 //! Both modes re-inject the decapsulated packet (`netif_rx`), so that it
 //! meets netfilter, routing and the policy check like any packet, as
-//! xfrm_input does for tunnels. It carries a mark naming the SA that
-//! decapsulated it, keyed to the skb's address and a per-namespace secret
-//! so that nothing else can produce one.
+//! xfrm_input does for tunnels. It carries a tag (a word in `skb->cb`)
+//! naming the SA that decapsulated it, keyed to the skb's address and a
+//! per-namespace secret so that nothing else can produce one.
 
-use super::hooks::{flow, Verdict};
+use super::hooks::flow;
 use super::sa::DpSa;
 use super::{Dp, InKey};
 use crate::logic::addr::IpAddr;
@@ -17,13 +17,20 @@ use crate::logic::esp::{esn_unframe, parse_trailer, EspError, EspHeader, ESP_HDR
 use crate::logic::secpath::{verify, verify_no_policy, AppliedSa};
 use crate::logic::stats::Stat;
 use crate::logic::types::{Action, Dir, IpsecProto, Mode};
+use crate::netns::Ns;
 use crate::sys::aead::{self, Completion, Run};
-use crate::sys::pernet::Net;
-use crate::sys::pkt::Pkt;
+use crate::sys::net::NetNs;
+use crate::sys::nf::Verdict;
+use crate::sys::packet::Pkt;
+use crate::sys::proto::{
+    IcmpError, ProtoHandler, ICMPV6_PKT_TOOBIG, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, ICMP_REDIRECT,
+    NDISC_REDIRECT,
+};
 use crate::sys::rcu::RcuGuard;
 use kernel::ffi::c_int;
 use kernel::prelude::*;
 use kernel::sync::Arc;
+use kernel::types::ARef;
 
 const EBADMSG: c_int = -(kernel::bindings::EBADMSG as c_int);
 const NEXTHDR_NONE: u8 = 59;
@@ -36,19 +43,19 @@ fn tag(dp: &Dp, pkt: &Pkt) -> u64 {
         .rotate_left(29)
 }
 
-/// Marks carry the SA id and this bit when the packet was a tunnel's.
-const MARK_TUNNEL: u64 = 1 << 40;
+/// Tags carry the SA id and this bit when the packet was a tunnel's.
+const TAG_TUNNEL: u64 = 1 << 40;
 
 /// The SA a re-injected packet was decapsulated with, if it was, and
 /// whether as a tunnel.
-fn marked_sa(dp: &Dp, pkt: &Pkt, g: &RcuGuard) -> Option<(Arc<DpSa>, bool)> {
-    let m = pkt.mark() ^ tag(dp, pkt);
-    let id = m & !MARK_TUNNEL;
-    // SAD ids are small; anything else is not a mark of ours.
+fn tagged_sa(dp: &Dp, pkt: &Pkt, g: &RcuGuard) -> Option<(Arc<DpSa>, bool)> {
+    let m = pkt.cb_tag() ^ tag(dp, pkt);
+    let id = m & !TAG_TUNNEL;
+    // SAD ids are small; anything else is not a tag of ours.
     if id == 0 || id >> 40 != 0 {
         return None;
     }
-    Some((dp.sa_by_id(g, id)?, m & MARK_TUNNEL != 0))
+    Some((dp.sa_by_id(g, id)?, m & TAG_TUNNEL != 0))
 }
 
 fn applied(sa: &DpSa, tunnel: bool) -> AppliedSa {
@@ -67,9 +74,10 @@ fn applied(sa: &DpSa, tunnel: bool) -> AppliedSa {
 }
 
 /// LOCAL_IN (`Dir::Inbound`) and FORWARD (`Dir::Forward`).
-pub(crate) fn check(net: Net, dp: &Dp, pkt: &mut Pkt, v6: bool, dir: Dir) -> Verdict {
+pub(crate) fn check(ns: &Ns, pkt: &mut Pkt, v6: bool, dir: Dir) -> Verdict {
+    let (net, dp) = (ns.net(), &ns.dp);
     let g = RcuGuard::new();
-    let sa = marked_sa(dp, pkt, &g);
+    let sa = tagged_sa(dp, pkt, &g);
     if sa.is_none() && dp.spd.is_empty(&g) {
         return Verdict::Accept;
     }
@@ -78,7 +86,7 @@ pub(crate) fn check(net: Net, dp: &Dp, pkt: &mut Pkt, v6: bool, dir: Dir) -> Ver
     };
     let pol = dp.spd.lookup(&g, dir, &f.key);
     if let Some((sa, tunnel)) = sa {
-        pkt.set_mark(0);
+        pkt.set_cb_tag(0);
         let a = [applied(&sa, tunnel)];
         let ok = match pol {
             None => verify_no_policy(&a).is_ok(),
@@ -133,7 +141,8 @@ pub(crate) fn check(net: Net, dp: &Dp, pkt: &mut Pkt, v6: bool, dir: Dir) -> Ver
 struct InCtx {
     pkt: Pkt,
     sa: Arc<DpSa>,
-    net: Net,
+    /// Counted: an asynchronous completion may outlive the call.
+    net: ARef<NetNs>,
     v6: bool,
     /// Length of the outer IP header(s) in front of ESP.
     l3_len: usize,
@@ -163,12 +172,85 @@ fn outer_dst(l3: &[u8], v6: bool) -> Option<IpAddr> {
     }
 }
 
+/// ESP (IP protocol 50).
+pub(crate) struct Esp;
+
+impl ProtoHandler for Esp {
+    const PROTO: u8 = 50;
+    const NAME: &'static str = "ESP";
+
+    fn rcv(pkt: Pkt, v6: bool) -> c_int {
+        esp_rcv(pkt, v6)
+    }
+
+    fn err(pkt: &Pkt, v6: bool, e: IcmpError) -> c_int {
+        icmp_err(pkt, v6, e, IpsecProto::Esp);
+        0
+    }
+}
+
+/// An ICMP error about a packet one of our SAs sent (`esp4_err`,
+/// `esp6_err`): "fragmentation needed"/"packet too big" updates the PMTU of
+/// the route towards the SA's peer, a redirect its next hop. Anything else,
+/// or a packet of no SA of ours, is ignored.
+fn icmp_err(pkt: &Pkt, v6: bool, e: IcmpError, proto: IpsecProto) {
+    let pmtu = if v6 {
+        match e.kind {
+            ICMPV6_PKT_TOOBIG => true,
+            NDISC_REDIRECT => false,
+            _ => return,
+        }
+    } else {
+        match (e.kind, e.code) {
+            (ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED) => true,
+            (ICMP_REDIRECT, _) => false,
+            _ => return,
+        }
+    };
+    let Some(net) = pkt.net() else {
+        return;
+    };
+    let Some(ns) = crate::netns::state(&net) else {
+        return;
+    };
+    // The quoted IP header, then the SPI (ESP, AH: at bytes 0 and 4).
+    let mut ip = [0u8; 40];
+    let ip_len = if v6 { 40 } else { 20 };
+    let Some(ip) = ip.get_mut(..ip_len) else {
+        return;
+    };
+    let spi_off = if proto == IpsecProto::Ah { 4 } else { 0 };
+    let mut spi = [0u8; 4];
+    if pkt.copy_out(0, ip).is_none() || pkt.copy_out(e.offset + spi_off, &mut spi).is_none() {
+        return;
+    }
+    let Some(dst) = outer_dst(ip, v6) else {
+        return;
+    };
+    let key = InKey {
+        dst,
+        spi: u32::from_be_bytes(spi),
+        proto,
+    };
+    if ns.dp.sa_in.get(&RcuGuard::new(), &key).is_none() {
+        return;
+    }
+    if pmtu {
+        pkt.update_pmtu(net, v6, e.info, proto as u8);
+    } else {
+        pkt.redirect(net, v6, proto as u8);
+    }
+}
+
 /// The ESP protocol handler (IPv4 and IPv6). Always consumes the packet.
-pub(crate) fn esp_rcv(mut pkt: Pkt, v6: bool) -> c_int {
+fn esp_rcv(mut pkt: Pkt, v6: bool) -> c_int {
     let Some(net) = pkt.net() else {
         return 0;
     };
-    let dp = &net.state().dp;
+    let Some(ns) = crate::netns::state(&net) else {
+        return 0;
+    };
+    let dp = &ns.dp;
     let Ok(l3_len) = usize::try_from(-pkt.network_offset()) else {
         dp.count(Stat::XfrmInHdrError);
         return 0;
@@ -224,6 +306,11 @@ pub(crate) fn esp_rcv(mut pkt: Pkt, v6: bool) -> c_int {
         dp.count(Stat::XfrmInHdrError);
         return 0;
     };
+    // The namespace is being dismantled: nothing may outlive this call.
+    let Some(net) = net.counted() else {
+        dp.count(Stat::XfrmInError);
+        return 0;
+    };
     let ctx = KBox::new(
         InCtx {
             pkt,
@@ -259,7 +346,11 @@ fn decrypted(mut c: InCtx, err: c_int) {
     if let Some(saved) = c.esn_saved {
         esn_unframe(c.pkt.l3_mut(), c.l3_len, saved);
     }
-    let dp = &c.net.state().dp;
+    let net = c.net.net();
+    let Some(ns) = crate::netns::state(&net) else {
+        return;
+    };
+    let dp = &ns.dp;
     let sa = c.sa.clone();
     let relaxed = core::sync::atomic::Ordering::Relaxed;
     if err != 0 {
@@ -349,8 +440,8 @@ fn decrypted(mut c: InCtx, err: c_int) {
     if !inner_v6 && !tunnel {
         c.pkt.ip_send_check();
     }
-    let mark = (sa.id | if tunnel { MARK_TUNNEL } else { 0 }) ^ tag(dp, &c.pkt);
-    c.pkt.set_mark(mark);
+    let t = (sa.id | if tunnel { TAG_TUNNEL } else { 0 }) ^ tag(dp, &c.pkt);
+    c.pkt.set_cb_tag(t);
     c.pkt.netif_rx();
 }
 

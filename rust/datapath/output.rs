@@ -4,10 +4,10 @@
 //! stackable destinations of the Linux xfrm design). Bundles are cached per
 //! policy and rebuilt when the SAD/SPD generation or the route changes.
 
-use super::hooks::{flow, Verdict};
+use super::hooks::flow;
 use super::policy::{Cached, PolicyDp};
 use super::sa::DpSa;
-use super::{AcquireReq, Dp, OutKey};
+use super::{AcquireReq, OutKey};
 use crate::logic::addr::IpAddr;
 use crate::logic::esp::{esn_unframe, EspLayout, ESP_HDR_LEN};
 use crate::logic::packet::Flow;
@@ -15,15 +15,19 @@ use crate::logic::pfkey::sockopt::SockPolicy;
 use crate::logic::spd::MAX_TEMPLATES;
 use crate::logic::stats::Stat;
 use crate::logic::types::{Action, Dir, Level, Mode};
+use crate::netns::Ns;
 use crate::sys::aead::{self, Completion, Run};
-use crate::sys::dst::{self, DstRef, Entry, EntrySpec};
-use crate::sys::pernet::Net;
-use crate::sys::pkt::Pkt;
+use crate::sys::bundle::{self, BundleEntry};
+use crate::sys::dst::{self, Dst, DstRef};
+use crate::sys::net::{Net, NetNs};
+use crate::sys::nf::Verdict;
+use crate::sys::packet::Pkt;
 use crate::sys::rcu::RcuGuard;
 use crate::sys::util::real_seconds;
 use kernel::ffi::c_int;
 use kernel::prelude::*;
 use kernel::sync::Arc;
+use kernel::types::ARef;
 
 const AF_INET: u16 = 2;
 const AF_INET6: u16 = 10;
@@ -32,7 +36,8 @@ const IPPROTO_ESP: u8 = 50;
 const LL_ROOM: usize = 128;
 
 /// LOCAL_OUT / FORWARD: picks the policy and attaches the bundle.
-pub(crate) fn attach(net: Net, dp: &Dp, pkt: &mut Pkt, v6: bool) -> Verdict {
+pub(crate) fn attach(ns: &Ns, pkt: &mut Pkt, v6: bool) -> Verdict {
+    let dp = &ns.dp;
     let g = RcuGuard::new();
     // A socket's own policy wins over the SPD (the xfrm core has already
     // refused what it blocks).
@@ -80,7 +85,7 @@ pub(crate) fn attach(net: Net, dp: &Dp, pkt: &mut Pkt, v6: bool) -> Verdict {
     };
     let bundle = match hit {
         Some(b) => b,
-        None => match build(net, dp, &g, pd, &f, &route, genid) {
+        None => match build(ns, &g, pd, &f, &route, genid) {
             Ok(b) => {
                 *pd.cache.lock() = Some(Cached {
                     route: route.clone(),
@@ -95,10 +100,27 @@ pub(crate) fn attach(net: Net, dp: &Dp, pkt: &mut Pkt, v6: bool) -> Verdict {
         },
     };
     if let Some(b) = bundle {
-        pkt.cache_bundle_in_socket(&route, &b);
+        cache_in_socket(pkt, &route, &b);
         pkt.set_dst(b);
     }
     Verdict::Accept
+}
+
+/// Linux sockets cache the xfrm bundle as their route, so TCP sizes its
+/// segments by the bundle's MTU and never needs the outer packet cut up. A
+/// TCP socket whose cached route is the one `bundle` was built on gets a
+/// head entry in front of `bundle` instead (its MTU and check are the
+/// bundle's; a changed SPD/SAD or route fails the check and the socket
+/// routes afresh). Other sockets keep their routes: UDP and raw code reads
+/// more of an rtable than TCP does.
+fn cache_in_socket(pkt: &Pkt, route: &Dst, bundle: &Dst) {
+    if !pkt.from_tcp_socket() || !pkt.socket_route_is(route) {
+        return;
+    }
+    let idev = (route.ops_family() == AF_INET6).then_some(route);
+    if let Some(head) = bundle::new_head(bundle, idev) {
+        pkt.set_socket_route(head);
+    }
 }
 
 fn family(a: &IpAddr) -> u16 {
@@ -132,14 +154,14 @@ fn overhead(l: &EspLayout, outer: Option<u16>) -> u16 {
 /// then the entries from the route back to the first transform. `Ok(None)`:
 /// only optional templates, none with an SA: send in clear.
 fn build(
-    net: Net,
-    dp: &Dp,
+    ns: &Ns,
     g: &RcuGuard,
     pd: &Arc<PolicyDp>,
     f: &Flow,
     route: &DstRef,
     genid: u32,
 ) -> Result<Option<DstRef>, Verdict> {
+    let (net, dp) = (ns.net(), &ns.dp);
     let mut chosen: [Option<(Arc<DpSa>, u16, Option<u16>)>; MAX_TEMPLATES] = Default::default();
     let (mut local, mut remote) = (f.key.src, f.key.dst);
     let mut fam = family(&f.key.dst);
@@ -190,7 +212,7 @@ fn build(
                         flow: f.key,
                     };
                     if dp.queue_acquire(req) {
-                        net.state().ticker.kick();
+                        ns.kick();
                     }
                 }
             }
@@ -219,13 +241,18 @@ fn build(
         let after = next.clone().unwrap_or_else(|| last_route.clone());
         let tunnel = pd.templates.get(i).is_some_and(|t| t.mode == Mode::Tunnel);
         let family = fams.get(i).copied().unwrap_or(AF_INET);
-        let spec = EntrySpec {
+        let entry = XfrmEntry {
+            sa: sa.clone(),
             family,
             genid,
             overhead: *o,
             tunnel,
         };
-        match dst::new_entry(&after, &spec, sa.clone()) {
+        let Ok(entry) = Arc::new(entry, GFP_ATOMIC) else {
+            dp.count(Stat::XfrmOutBundleGenError);
+            return Err(Verdict::Drop);
+        };
+        match bundle::new_entry(&after, entry) {
             Some(e) => next = Some(e),
             None => {
                 dp.count(Stat::XfrmOutBundleGenError);
@@ -236,28 +263,54 @@ fn build(
     Ok(next)
 }
 
-/// A packet leaving through a bundle entry (`dst->output`).
-pub(crate) fn on_dst_output(net: Net, pkt: Pkt) -> c_int {
-    let Some(entry) = dst::entry_of(&pkt) else {
-        return -(kernel::bindings::EINVAL as c_int);
-    };
-    if !pkt.is_gso() {
-        return transform(net, &entry, pkt);
+/// What one bundle entry applies: an SA, in its template's mode.
+struct XfrmEntry {
+    sa: Arc<DpSa>,
+    /// Address family of the packets the entry emits.
+    family: u16,
+    /// The namespace's generation the bundle was built at.
+    genid: u32,
+    /// Most bytes the transform adds (the entry's MTU is the next one's
+    /// less these).
+    overhead: u16,
+    /// Tunnel (not transport) encapsulation: the template decides, so an
+    /// SA of mode "any" serves both, as in KAME.
+    tunnel: bool,
+}
+
+impl BundleEntry for XfrmEntry {
+    /// A packet leaving through the entry (`dst->output`).
+    fn output(&self, net: Net, pkt: Pkt, next: &Dst) -> c_int {
+        let Some(ns) = crate::netns::state(&net) else {
+            return -(kernel::bindings::EINVAL as c_int);
+        };
+        if !pkt.is_gso() {
+            return esp_output(ns, self, next, pkt);
+        }
+        let Some(segs) = pkt.segment() else {
+            ns.dp.count(Stat::XfrmOutError);
+            return -(kernel::bindings::ENOMEM as c_int);
+        };
+        for seg in segs {
+            let _ = esp_output(ns, self, next, seg);
+        }
+        0
     }
-    let Some(segs) = pkt.segment() else {
-        net.state().dp.count(Stat::XfrmOutError);
-        return -(kernel::bindings::ENOMEM as c_int);
-    };
-    for seg in segs {
-        let _ = transform(net, &entry, seg);
+
+    fn is_current(&self, net: Net) -> bool {
+        crate::netns::state(&net).is_some_and(|ns| ns.dp.genid() == self.genid)
     }
-    0
+
+    fn overhead(&self) -> u32 {
+        u32::from(self.overhead)
+    }
 }
 
 struct OutCtx {
     pkt: Pkt,
     next: DstRef,
-    net: Net,
+    /// Counted: an asynchronous completion may outlive the call.
+    net: ARef<NetNs>,
     esp_off: usize,
     /// ESN: what `esn_frame` borrowed in front of the ESP header.
     esn_saved: Option<[u8; 4]>,
@@ -292,9 +345,9 @@ fn transport_split(b: &[u8], v6: bool) -> Option<(usize, usize)> {
     Some((off, pos))
 }
 
-/// Applies the entry's SA to one packet and sends it on.
-fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
-    let dp = &net.state().dp;
+/// Applies the entry's SA (ESP) to one packet and sends it on to `next`.
+fn esp_output(ns: &Ns, entry: &XfrmEntry, next: &Dst, mut pkt: Pkt) -> c_int {
+    let (net, dp) = (ns.net(), &ns.dp);
     let sa = &entry.sa;
     let l = sa.layout;
     let tunnel = entry.tunnel;
@@ -350,13 +403,13 @@ fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
     // forbade fragmentation (IP(V6)_PMTUDISC_DO: DF, no ignore_df) gets
     // EMSGSIZE from its send, as against Linux's bundle MTU; anything else
     // leaves as outer fragments (RFC 4303 §3.3.4).
-    let mtu = entry.next.mtu() as usize;
+    let mtu = next.mtu() as usize;
     if tunnel && new_len > mtu && (outer_v6 || df_in) && !pkt.ignore_df() {
         dp.count(Stat::RxfrmOutMtuExceeded);
         let inner_mtu = l.payload_mtu(mtu as u32, (esp_h + outer_h) as u32, 0);
         // ICMP needs a route of the packet's own family to answer along.
-        if !entry.next.is_bundle() && v6_in == (entry.family == AF_INET6) {
-            pkt.set_dst(entry.next.clone());
+        if !next.is_bundle() && v6_in == (entry.family == AF_INET6) {
+            pkt.set_dst(DstRef::from(next));
             pkt.too_big(v6_in, inner_mtu);
         }
         return -(kernel::bindings::EMSGSIZE as c_int);
@@ -373,7 +426,7 @@ fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
     };
     dp.touch();
     if !sa.charge(len) {
-        net.state().ticker.kick();
+        ns.kick();
         return drop_with(Stat::XfrmOutStateExpired);
     }
     let esp_off = if tunnel { outer_h } else { l3h };
@@ -396,7 +449,7 @@ fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
     }
     let total = pkt.len();
     let tr_off = esp_off + esp_h + payload;
-    let hop = entry.next.hop_limit(outer_v6);
+    let hop = next.hop_limit(outer_v6);
     {
         let b = pkt.bytes_mut();
         let ok = b
@@ -452,9 +505,13 @@ fn transform(net: Net, entry: &Entry, mut pkt: Pkt) -> c_int {
     let Ok(esn_saved) = sa.frame(pkt.bytes_mut(), esp_off, seq) else {
         return drop_with(Stat::XfrmOutError);
     };
+    // The namespace is being dismantled: nothing may outlive this call.
+    let Some(net) = net.counted() else {
+        return drop_with(Stat::XfrmOutError);
+    };
     let ctx = OutCtx {
         pkt,
-        next: entry.next.clone(),
+        next: DstRef::from(next),
         net,
         esp_off,
         esn_saved,
@@ -543,7 +600,9 @@ fn write_outer(
 /// After encryption: on to the next entry or the route.
 fn encrypted(c: OutCtx, err: c_int) -> c_int {
     if err != 0 {
-        c.net.state().dp.count(Stat::XfrmOutStateProtoError);
+        if let Some(ns) = crate::netns::state(&c.net.net()) {
+            ns.dp.count(Stat::XfrmOutStateProtoError);
+        }
         return err;
     }
     let OutCtx {
@@ -557,5 +616,5 @@ fn encrypted(c: OutCtx, err: c_int) -> c_int {
         esn_unframe(pkt.bytes_mut(), esp_off, saved);
     }
     pkt.set_dst(next);
-    pkt.output(net)
+    pkt.output(net.net())
 }

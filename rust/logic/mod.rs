@@ -1,5 +1,8 @@
 //! rxfrm's pure logic: no kernel dependency, `core` plus the allocation seam
 //! (`crate::seam`). Compiled into rxfrm.ko and into the host test crate.
+//! No `unsafe`, in either build.
+
+#![forbid(unsafe_code)]
 
 pub mod addr;
 pub mod algs;

@@ -37,3 +37,10 @@ pub(crate) fn errno(e: u32) -> kernel::error::Error {
 pub(crate) fn neg(e: u32) -> kernel::ffi::c_int {
     -(e as kernel::ffi::c_int)
 }
+
+/// Lets other tasks run during a long loop in process context
+/// (`cond_resched`).
+pub(crate) fn cond_resched() {
+    // SAFETY: callers are in process context and hold no spinlock.
+    unsafe { bindings::rxfrm_cond_resched() };
+}

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Out-of-line forms of `static inline` kernel functions for rxfrm's Rust
- * code (declared in include/rxfrm_helpers.h). Nothing here has logic.
+ * code (declared in include/rxfrm_helpers.h): namespaces, PF_KEY sockets and
+ * their buffers, deferred work, RCU, /proc. Nothing here has logic.
  */
 #include <linux/capability.h>
 #include <linux/skbuff.h>
@@ -11,8 +12,12 @@
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/sock.h>
+#include <linux/module.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/seq_file_net.h>
 
-#include "../include/rxfrm_helpers.h"
+#include "../../include/rxfrm_helpers.h"
 
 void *rxfrm_net_generic(const struct net *net, unsigned int id)
 {
@@ -104,3 +109,36 @@ bool rxfrm_schedule_delayed_ms(struct delayed_work *dw, unsigned int ms)
 {
 	return schedule_delayed_work(dw, msecs_to_jiffies(ms));
 }
+
+bool rxfrm_kick_delayed(struct delayed_work *dw) { return mod_delayed_work(system_wq, dw, 0); }
+
+struct net *rxfrm_maybe_get_net(struct net *net) { return maybe_get_net(net); }
+void rxfrm_get_net(struct net *net) { get_net(net); }
+void rxfrm_put_net(struct net *net) { put_net(net); }
+
+bool rxfrm_module_get(void) { return try_module_get(THIS_MODULE); }
+void rxfrm_module_put(void) { module_put(THIS_MODULE); }
+
+void rxfrm_rcu_read_lock(void) { rcu_read_lock(); }
+void rxfrm_rcu_read_unlock(void) { rcu_read_unlock(); }
+void rxfrm_spin_lock_init(spinlock_t *l) { spin_lock_init(l); }
+void rxfrm_spin_lock_bh(spinlock_t *l) { spin_lock_bh(l); }
+void rxfrm_spin_unlock_bh(spinlock_t *l) { spin_unlock_bh(l); }
+bool rxfrm_in_task(void) { return in_task(); }
+void rxfrm_cond_resched(void) { cond_resched(); }
+unsigned long rxfrm_jiffies(void) { return jiffies; }
+
+/* /proc/net files (rust/sys/procfs.rs). */
+int rxfrm_proc_create(struct net *net, const char *name,
+		      int (*show)(struct seq_file *, void *))
+{
+	return proc_create_net_single(name, 0444, net->proc_net, show, NULL) ? 0 : -ENOMEM;
+}
+
+void rxfrm_proc_remove(struct net *net, const char *name)
+{
+	remove_proc_entry(name, net->proc_net);
+}
+
+void rxfrm_seq_puts(struct seq_file *m, const char *s, size_t len) { seq_write(m, s, len); }
+struct net *rxfrm_seq_net(struct seq_file *m) { return seq_file_single_net(m); }
