@@ -8,7 +8,7 @@ RUSTC_KERNEL ?= /usr/bin/rustc
 KMAKE  = $(MAKE) -C $(KDIR) M=$(ROOT) LLVM=1 RUSTC=$(RUSTC_KERNEL)
 ENV    = source $(ROOT)/scripts/env.sh &&
 
-.PHONY: all setup kernel kdir module setkey host-test vm-test check demo shell bench clean
+.PHONY: all setup kernel kdir module setkey lint host-test vm-test check demo shell bench clean
 
 all: module setkey
 
@@ -28,7 +28,11 @@ module: kernel
 setkey: setup
 	@$(ENV) cargo build --release -q -p setkey
 
-host-test: setup
+# The layering rules of README "Architecture" (imports, where unsafe lives).
+lint:
+	@$(ROOT)/scripts/lint.sh
+
+host-test: setup lint
 	@$(ENV) cargo fmt --all --check
 	@$(ENV) cargo clippy -q --workspace --all-targets -- -D warnings
 	@$(ENV) cargo test -q --workspace
