@@ -183,7 +183,7 @@ fn check_add(p: &Parsed<'_>) -> Result<(), Errno> {
         return Err(Errno::EPROTONOSUPPORT);
     }
     // esp/ah/ipcomp init_state: the transform needs its algorithm (and AH
-    // cannot be UDP-encapsulated).
+    // and IPComp cannot be UDP-encapsulated).
     match satype {
         SADB_SATYPE_ESP if enc.is_none() => return Err(Errno::EINVAL),
         SADB_SATYPE_ESP if enc.is_some_and(|e| e.aead) && auth.is_some() => {
@@ -192,7 +192,9 @@ fn check_add(p: &Parsed<'_>) -> Result<(), Errno> {
         SADB_SATYPE_AH if auth.is_none() || p.has(SADB_X_EXT_NAT_T_TYPE) => {
             return Err(Errno::EINVAL)
         }
-        SADB_X_SATYPE_IPCOMP if enc.is_none() => return Err(Errno::EINVAL),
+        SADB_X_SATYPE_IPCOMP if enc.is_none() || p.has(SADB_X_EXT_NAT_T_TYPE) => {
+            return Err(Errno::EINVAL)
+        }
         _ => {}
     }
     let key_ok = |alg: Option<&algs::AlgDesc>, key: Option<super::KeyRepr<'_>>| match alg {
