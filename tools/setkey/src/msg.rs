@@ -249,7 +249,12 @@ fn sa_msgs(msg_type: u8, sa: &Sa, ctx: &MsgCtx<'_>) -> BResult<Vec<Vec<u8>>> {
             w.sa(&sa_repr)?;
             w.sa2(&sa2)?;
             w.address(SADB_EXT_ADDRESS_SRC, &sa_addr(s, sa.src.port))?;
-            w.address(SADB_EXT_ADDRESS_DST, &sa_addr(d, sa.dst.port))
+            w.address(SADB_EXT_ADDRESS_DST, &sa_addr(d, sa.dst.port))?;
+            if msg_type == SADB_GET {
+                // rxfrm's error counters for the dump (af_key ignores it).
+                w.rxfrm_stats(None)?;
+            }
+            Ok(())
         })
         .map_err(codec)?;
         out.push(m.to_vec());
@@ -304,9 +309,6 @@ fn add_body(w: &mut MsgWriter<'_>, sa: &Sa, msg_type: u8) -> Result<(), Errno> {
             min: sa.spi,
             max: sa.spi,
         })?;
-    }
-    if msg_type == SADB_GET {
-        w.rxfrm_stats(None)?;
     }
     Ok(())
 }
