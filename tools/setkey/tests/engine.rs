@@ -394,7 +394,7 @@ fn ah_statements_dumps_and_errors() {
          \tcurrent: 0(bytes)\thard: 0(bytes)\tsoft: 0(bytes)\n\
          \tallocated: 0\thard: 0\tsoft: 0\n\
          \tstats: replay=0 integrity_failed=0\n\
-         \tsadb_seq=1 pid={PID} refcnt=0\n"
+         \tsadb_seq=0 pid={PID} refcnt=0\n"
             .replace("{PID}", &std::process::id().to_string())
     );
     // IPComp has no sequence numbers: ESN is the kernel's EINVAL.
@@ -425,4 +425,268 @@ fn ah_statements_dumps_and_errors() {
         r.err,
         "(stdin):1:36: invalid key length 64 bits for aes-cmac (needs 128)\n"
     );
+}
+
+/// The dump lines every SA of these tests shares after its first three.
+fn sa_tail(seq: u32, hard: u64) -> String {
+    format!(
+        "\tcreated: Nov 14 22:13:20 2023\tcurrent: Nov 14 22:13:30 2023\n\
+         \tdiff: 10(s)\thard: {hard}(s)\tsoft: 0(s)\n\
+         \tlast:                     \thard: 0(s)\tsoft: 0(s)\n\
+         \tcurrent: 0(bytes)\thard: 0(bytes)\tsoft: 0(bytes)\n\
+         \tallocated: 0\thard: 0\tsoft: 0\n\
+         \tstats: replay=0 integrity_failed=0\n\
+         \tsadb_seq={seq} pid={} refcnt=0\n",
+        std::process::id()
+    )
+}
+
+#[test]
+fn ipcomp_cpis_round_trip_through_add_get_getspi_and_dump() {
+    let k = Kernel::new();
+    // -C deflate, and -R: both send the CPI in the SPI field; Linux (and
+    // rxfrm) always put the SPI on the wire and keep no RAWCPI flag.
+    accepted(&k, "add 10.1.1.1 20.1.1.1 ipcomp 0x4000 -C deflate;");
+    accepted(
+        &k,
+        "add 20.1.1.1 10.1.1.1 ipcomp 0x4001 -m tunnel -u 9 -C deflate -R;",
+    );
+    let r = setkey(&k, &["-c"], "get 20.1.1.1 10.1.1.1 ipcomp 0x4001;");
+    assert_eq!(r.code, 0, "{}", r.err);
+    // pfkey_dump.c ends the C: line with a blank, not a newline.
+    assert_eq!(
+        r.out,
+        format!(
+            "20.1.1.1 10.1.1.1 \n\
+             \tipcomp mode=tunnel spi=16385(0x00004001) reqid=9(0x00000009)\n\
+             \tC: deflate \tseq=0x00000000 replay=0 flags=0x00000000 state=mature \n{}",
+            sa_tail(0, 0)
+        )
+    );
+    // GETSPI: one CPI asked for is reserved on a larval SA (C: none).
+    accepted(&k, "getspi 10.1.1.1 20.1.1.1 ipcomp 0x5000;");
+    let r = setkey(&k, &["-c"], "get 10.1.1.1 20.1.1.1 ipcomp 0x5000;");
+    assert_eq!(
+        r.out,
+        format!(
+            "10.1.1.1 20.1.1.1 \n\
+             \tipcomp mode=transport spi=20480(0x00005000) reqid=0(0x00000000)\n\
+             \tC: none \tseq=0x00000000 replay=0 flags=0x00000000 state=larval \n{}",
+            sa_tail(0, 30)
+        )
+    );
+    // Without an SPI setkey sends no range: af_key's default range is
+    // wider than 16 bits, EINVAL (verify_spi_info), and no larval SA.
+    refused(
+        &k,
+        "getspi 10.1.1.1 20.1.1.1 ipcomp 0;",
+        "getspi 10.1.1.1 20.1.1.1 ipcomp 0",
+        EINVAL,
+    );
+    // A CPI above 16 bits, an SPI already taken.
+    refused(
+        &k,
+        "add 10.1.1.1 20.1.1.1 ipcomp 0x10000 -C deflate;",
+        "add 10.1.1.1 20.1.1.1 ipcomp 65536",
+        EINVAL,
+    );
+    refused(
+        &k,
+        "add 10.1.1.1 20.1.1.1 ipcomp 0x4000 -C deflate;",
+        "add 10.1.1.1 20.1.1.1 ipcomp 16384",
+        "File exists",
+    );
+    refused(
+        &k,
+        "getspi 10.1.1.1 20.1.1.1 ipcomp 0x4000;",
+        "getspi 10.1.1.1 20.1.1.1 ipcomp 16384",
+        "No such file or directory",
+    );
+    // The whole SAD: three IPComp SAs, C: lines as above.
+    let r = setkey(&k, &["-D"], "");
+    assert_eq!(r.code, 0);
+    assert_eq!(r.out.matches("\tipcomp mode=").count(), 3);
+    assert_eq!(r.out.matches("\tC: deflate \tseq=").count(), 2);
+    // DELETE by CPI.
+    accepted(&k, "delete 20.1.1.1 10.1.1.1 ipcomp 0x4001;");
+    assert_eq!(k.borrow().e.sad.len(), 2);
+}
+
+#[test]
+fn unique_reqids_above_the_manual_range_are_the_kernels() {
+    let k = Kernel::new();
+    // As ipsec-tools on Linux: N is sent as written; af_key replaces a
+    // reqid above 0x3fff by gen_reqid's (the first free above 0x3fff), and
+    // ipsec_dump_policy() shows those as unique#N.
+    accepted(
+        &k,
+        "spdadd 10.0.0.0/24 10.0.1.0/24 any -P out ipsec esp/transport//unique:20000 ah/transport//unique:5 ipcomp/transport//unique:30000;",
+    );
+    accepted(
+        &k,
+        "spdadd 10.0.2.0/24 10.0.1.0/24 any -P out ipsec esp/transport//unique:16383;",
+    );
+    accepted(
+        &k,
+        "spdadd 10.0.3.0/24 10.0.1.0/24 any -P out ipsec esp/transport//unique:16384;",
+    );
+    let r = setkey(&k, &["-DP"], "");
+    assert_eq!(r.code, 0);
+    let pid = std::process::id();
+    assert_eq!(
+        r.out,
+        format!(
+            "10.0.0.0/24[any] 10.0.1.0/24[any] any\n\
+             \tout prio def ipsec\n\
+             \tesp/transport//unique#16384\n\
+             \tah/transport//unique:5\n\
+             \tipcomp/transport//unique#16385\n\
+             \tcreated: Nov 14 22:13:20 2023  lastused:                     \n\
+             \tlifetime: 0(s) validtime: 0(s)\n\
+             \tspid=1 seq=2 pid={pid}\n\
+             \trefcnt=1\n\
+             10.0.2.0/24[any] 10.0.1.0/24[any] any\n\
+             \tout prio def ipsec\n\
+             \tesp/transport//unique:16383\n\
+             \tcreated: Nov 14 22:13:20 2023  lastused:                     \n\
+             \tlifetime: 0(s) validtime: 0(s)\n\
+             \tspid=9 seq=1 pid={pid}\n\
+             \trefcnt=1\n\
+             10.0.3.0/24[any] 10.0.1.0/24[any] any\n\
+             \tout prio def ipsec\n\
+             \tesp/transport//unique#16386\n\
+             \tcreated: Nov 14 22:13:20 2023  lastused:                     \n\
+             \tlifetime: 0(s) validtime: 0(s)\n\
+             \tspid=17 seq=0 pid={pid}\n\
+             \trefcnt=1\n"
+        )
+    );
+}
+
+#[test]
+fn ipcomp_and_ah_policies_dump_as_ipsec_tools() {
+    let k = Kernel::new();
+    accepted(
+        &k,
+        "spdadd 10.0.1.0/24 10.0.0.0/24 any -P in ipsec ipcomp/tunnel/20.1.1.1-10.1.1.1/use esp/tunnel/20.1.1.1-10.1.1.1/require;",
+    );
+    accepted(
+        &k,
+        "spdadd 10.1.1.1 20.1.1.1 any -P out ipsec esp/transport//require ah/transport//require;",
+    );
+    // Linux refuses optional (use) tunnel templates in outbound policies.
+    let r = setkey(
+        &k,
+        &["-c"],
+        "spdadd 10.0.0.0/24 10.0.1.0/24 any -P out ipsec ipcomp/tunnel/10.1.1.1-20.1.1.1/use esp/tunnel/10.1.1.1-20.1.1.1/require;",
+    );
+    assert_eq!(
+        (r.code, r.err.as_str()),
+        (
+            1,
+            "(stdin):1: spdadd 10.0.0.0/24 10.0.1.0/24 any -P out: Invalid argument.\n"
+        )
+    );
+    let r = setkey(&k, &["-DP"], "");
+    let want = |sel: &str, dir: &str, reqs: &str, spid: u32, seq: u32| {
+        format!(
+            "{sel}\n\t{dir} prio def ipsec\n{reqs}\
+             \tcreated: Nov 14 22:13:20 2023  lastused:                     \n\
+             \tlifetime: 0(s) validtime: 0(s)\n\
+             \tspid={spid} seq={seq} pid={}\n\trefcnt=1\n",
+            std::process::id()
+        )
+    };
+    let tun = "\tipcomp/tunnel/20.1.1.1-10.1.1.1/use\n\tesp/tunnel/20.1.1.1-10.1.1.1/require\n";
+    let sel = "10.0.1.0/24[any] 10.0.0.0/24[any] any";
+    assert_eq!(
+        r.out,
+        [
+            want(sel, "in", tun, 8, 2),
+            // RFC mode's fwd twin of the inbound policy.
+            want(sel, "fwd", tun, 10, 1),
+            want(
+                "10.1.1.1[any] 20.1.1.1[any] any",
+                "out",
+                "\tesp/transport//require\n\tah/transport//require\n",
+                17,
+                0
+            ),
+        ]
+        .concat()
+    );
+}
+
+/// The NetBSD FAQ seed's AH examples, as files through `setkey -f`.
+#[test]
+fn faq_seed_ah_examples() {
+    let k = Kernel::new();
+    let r = setkey(&k, &["-f", "seed/h2h-ah-md5.conf"], "");
+    assert_eq!((r.code, r.err.as_str(), r.out.as_str()), (0, "", ""));
+    let r = setkey(&k, &["-D"], "");
+    assert_eq!(
+        r.out,
+        format!(
+            "10.1.1.1 20.1.1.1 \n\
+             \tah mode=transport spi=9877(0x00002695) reqid=0(0x00000000)\n\
+             \tA: hmac-md5  686f6765 686f6765 686f6765 686f6765\n\
+             \tseq=0x00000000 replay=0 flags=0x00000000 state=mature \n{}\
+             20.1.1.1 10.1.1.1 \n\
+             \tah mode=transport spi=10001(0x00002711) reqid=0(0x00000000)\n\
+             \tA: hmac-md5  6d6f6761 6d6f6761 6d6f6761 6d6f6761\n\
+             \tseq=0x00000000 replay=0 flags=0x00000000 state=mature \n{}",
+            sa_tail(1, 0),
+            sa_tail(0, 0)
+        )
+    );
+    let r = setkey(&k, &["-DP"], "");
+    assert!(
+        r.out.starts_with(
+            "10.1.1.1[any] 20.1.1.1[any] any\n\tout prio def ipsec\n\tah/transport//use\n"
+        ),
+        "{}",
+        r.out
+    );
+
+    // ESP and AH on one flow: four SAs, one policy with both requests.
+    let k = Kernel::new();
+    let r = setkey(&k, &["-f", "seed/h2h-esp-ah.conf"], "");
+    assert_eq!((r.code, r.err.as_str()), (0, ""));
+    {
+        let kk = k.borrow();
+        assert_eq!(kk.e.sad.count(IpsecProto::Ah), 2);
+        assert_eq!(kk.e.sad.count(IpsecProto::Esp), 2);
+    }
+    let r = setkey(&k, &["-D"], "");
+    assert_eq!(r.out.matches("\tesp mode=any").count(), 0);
+    assert_eq!(r.out.matches("\tesp mode=transport").count(), 2);
+    assert_eq!(r.out.matches("\tah mode=transport").count(), 2);
+    assert!(r.out.contains("\tE: 3des-cbc  686f6765 686f6765"));
+    assert!(r.out.contains("\tA: hmac-md5  6d6f6761"));
+    let r = setkey(&k, &["-DP"], "");
+    assert!(
+        r.out.starts_with(
+            "10.1.1.1[any] 20.1.1.1[any] any\n\tout prio def ipsec\n\
+             \tesp/transport//use\n\tah/transport//use\n"
+        ),
+        "{}",
+        r.out
+    );
+
+    // The racoon section with the POP port-110 AH policies.
+    let k = Kernel::new();
+    let r = setkey(&k, &["-f", "seed/racoon-ports.conf"], "");
+    assert_eq!((r.code, r.err.as_str()), (0, ""));
+    let r = setkey(&k, &["-DP"], "");
+    for text in [
+        "10.1.1.1[110] 10.1.1.1[any] tcp\n\tout prio def none\n",
+        "10.1.1.1[any] 10.1.1.1[110] tcp\n\tin prio def none\n",
+        "10.1.1.1[110] 0.0.0.0/0[any] tcp\n\tout prio def ipsec\n\tah/transport//require\n",
+        "0.0.0.0/0[any] 10.1.1.1[110] tcp\n\tin prio def ipsec\n\tah/transport//require\n",
+        "0.0.0.0/0[any] 10.1.1.1[110] tcp\n\tfwd prio def ipsec\n\tah/transport//require\n",
+    ] {
+        assert!(r.out.contains(text), "{text} in\n{}", r.out);
+    }
+    // 4 FAQ policies, 2 more for port 110, and fwd twins of the 3 inbound.
+    assert_eq!(k.borrow().e.spd.len(), 9);
 }

@@ -731,7 +731,10 @@ fn display_omits_keys() {
     let c = one(
         "spdadd 10.0.1.0/24 10.0.2.0/24[80] tcp -P in ipsec esp/tunnel/1.1.1.1-2.2.2.2/require;",
     );
-    assert_eq!(c.to_string(), "spdadd 10.0.1.0/24 10.0.2.0/24[80] 6 -P in");
+    assert_eq!(
+        c.to_string(),
+        "spdadd 10.0.1.0/24 10.0.2.0/24[80] tcp -P in"
+    );
 }
 
 #[test]
