@@ -1,6 +1,10 @@
 //! The algorithms PF_KEY can name: one table with Linux's SADB ids
 //! (`net/xfrm/xfrm_algo.c`), the kernel crypto API names, the ESP/AH
-//! parameters and the names ipsec-tools' `setkey` uses for them.
+//! parameters and the names ipsec-tools' `setkey` uses for them. Beyond
+//! Linux's ids: ChaCha20-Poly1305 (28) and AES-CMAC-96 (253), which Linux
+//! implements but af_key cannot name, and the names ipsec-tools knows that
+//! no Linux kernel implements (KAME's keyed hashes, TCP-MD5, RC5, OUI),
+//! entries without a crypto name that the kernel refuses.
 //!
 //! Key lengths are in bits and, as on Linux, include the nonce/salt that
 //! AES-CTR and the AEADs take from the end of the key (RFC 4106 AES-128 is
