@@ -381,12 +381,7 @@ impl Sad {
             return Err(SadError::Exists);
         }
         let larval = self
-            .larval_by_seq(sa.seq, &sa.ident.dst)
-            .filter(|id| {
-                self.sas
-                    .get(id)
-                    .is_some_and(|l| l.ident.proto == sa.ident.proto)
-            })
+            .larval_by_seq(sa.seq, &sa.ident.dst, sa.ident.proto)
             .or_else(|| self.larval_by_tuple(&sa.ident));
         let id = self.link(sa)?;
         if let Some(l) = larval {
