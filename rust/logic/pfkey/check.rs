@@ -207,11 +207,14 @@ fn check_add(p: &Parsed<'_>) -> Result<(), Errno> {
     check_transform(satype, sa.spi, sa.auth, sa.encrypt, sa.flags)
 }
 
-/// SA flags that ask for a wire format rxfrm does not implement: KAME's
-/// RFC 1826/1827 old AH/ESP (`ah-old`/`esp-old`), the 4-byte IV of old DES
-/// (`des-32iv`) and the derived IV (`des-deriv`). af_key ignores them and
-/// builds an RFC 4302/4303 SA, which cannot talk to the peer asked for.
-pub const OLD_FORMAT_FLAGS: u32 = SADB_X_EXT_OLD | SADB_X_EXT_IV4B | SADB_X_EXT_DERIV;
+/// SA flags that ask for a wire format rxfrm does not implement: the 4-byte
+/// IV of old DES (`des-32iv`) and the derived IV (`des-deriv`). af_key
+/// ignores them and builds an RFC 4303 SA, which cannot talk to the peer
+/// asked for. KAME's `SADB_X_EXT_OLD` (`esp-old`/`ah-old`) is not among
+/// them: it is bit 0, which RFC 2367 defines as `SADB_SAFLAGS_PFS` and IKE
+/// daemons may set, so it is ignored as af_key ignores it (the SA is RFC
+/// 4302/4303).
+pub const OLD_FORMAT_FLAGS: u32 = SADB_X_EXT_IV4B | SADB_X_EXT_DERIV;
 
 /// What rxfrm refuses where af_key accepts and the transform then ignores
 /// part of the request, so that an SA never silently protects less than it

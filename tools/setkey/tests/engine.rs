@@ -227,16 +227,6 @@ fn names_the_kernel_lacks_are_sent_and_refused_with_an_errno() {
             EINVAL,
         ),
         (
-            "add 10.1.1.1 20.1.1.1 esp-old 264 -E des-cbc 0x0001020304050607;",
-            "add 10.1.1.1 20.1.1.1 esp-old 264",
-            EINVAL,
-        ),
-        (
-            r#"add 10.1.1.1 20.1.1.1 ah-old 265 -A hmac-md5 "hogehogehogehoge";"#,
-            "add 10.1.1.1 20.1.1.1 ah-old 265",
-            EINVAL,
-        ),
-        (
             r#"add 10.1.1.1 20.1.1.1 ah-old 266 -A keyed-md5 "hogehogehogehoge";"#,
             "add 10.1.1.1 20.1.1.1 ah-old 266",
             ENOSYS,
@@ -306,10 +296,14 @@ fn names_the_kernel_lacks_are_sent_and_refused_with_an_errno() {
         r#"add 10.1.1.1 20.1.1.1 esp 317 -E null -A aes-xcbc-mac "0123456789abcdef";"#,
         "add 10.1.1.1 20.1.1.1 esp 318 -E null -A null;",
         "add 10.1.1.1 20.1.1.1 ipcomp 319 -C deflate;",
+        // esp-old/ah-old: SADB_X_EXT_OLD is bit 0, RFC 2367's PFS flag,
+        // which af_key ignores (the SA is RFC 4303/4302).
+        "add 10.1.1.1 20.1.1.1 esp-old 320 -E des-cbc 0x0001020304050607;",
+        r#"add 10.1.1.1 20.1.1.1 ah-old 321 -A hmac-md5 "hogehogehogehoge";"#,
     ] {
         accepted(&k, stmt);
     }
-    assert_eq!(k.borrow().e.sad.len(), 20);
+    assert_eq!(k.borrow().e.sad.len(), 22);
 }
 
 #[test]

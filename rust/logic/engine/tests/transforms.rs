@@ -437,10 +437,9 @@ fn old_formats_are_refused() {
             w.key(SADB_EXT_KEY_ENCRYPT, &key(b"01234567"))
         })
     };
-    h.refused(
-        &old_esp(0x100, SADB_X_EXT_OLD | SADB_X_EXT_CYCSEQ),
-        Errno::EINVAL,
-    );
+    // Bit 0 is also RFC 2367's SADB_SAFLAGS_PFS: ignored, as af_key does.
+    h.ok(&old_esp(0x100, SADB_X_EXT_OLD | SADB_X_EXT_CYCSEQ));
+    assert_eq!(h.e.sad.len(), 1);
     // des-32iv (old ESP, 4-byte IV) and des-deriv (derived IV).
     h.refused(
         &old_esp(0x101, SADB_X_EXT_OLD | SADB_X_EXT_IV4B | SADB_X_EXT_CYCSEQ),
@@ -450,21 +449,18 @@ fn old_formats_are_refused() {
         &old_esp(0x102, SADB_X_EXT_DERIV | SADB_X_EXT_CYCSEQ),
         Errno::EINVAL,
     );
-    // `add … ah-old 0x103 -A hmac-md5 …`.
-    h.refused(
-        &ah_sa(
-            0x103,
-            SADB_AALG_MD5HMAC,
-            b"hogehogehogehoge",
-            SADB_X_EXT_OLD,
-            |_| Ok(()),
-        ),
-        Errno::EINVAL,
-    );
-    assert!(h.e.sad.is_empty());
+    // `add … ah-old 0x103 -A hmac-md5 …`: PFS/OLD, ignored.
+    h.ok(&ah_sa(
+        0x103,
+        SADB_AALG_MD5HMAC,
+        b"hogehogehogehoge",
+        SADB_X_EXT_OLD,
+        |_| Ok(()),
+    ));
+    assert_eq!(h.e.sad.len(), 2);
     // The same SA in the new format is fine.
     h.ok(&old_esp(0x104, SADB_X_EXT_CYCSEQ));
-    assert_eq!(h.e.sad.len(), 1);
+    assert_eq!(h.e.sad.len(), 3);
 }
 
 #[test]
