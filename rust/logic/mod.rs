@@ -3,10 +3,12 @@
 
 pub mod addr;
 pub mod algs;
+pub mod bytes;
 pub mod dump_order;
 pub mod engine;
 pub mod esp;
 pub mod hash;
+pub mod ipv6ext;
 pub mod lifetime;
 pub mod packet;
 pub mod pfkey;
