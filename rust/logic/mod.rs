@@ -2,6 +2,7 @@
 //! (`crate::seam`). Compiled into rxfrm.ko and into the host test crate.
 
 pub mod addr;
+pub mod ah;
 pub mod algs;
 pub mod bytes;
 pub mod dump_order;
