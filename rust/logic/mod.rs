@@ -9,6 +9,7 @@ pub mod dump_order;
 pub mod engine;
 pub mod esp;
 pub mod hash;
+pub mod ipcomp;
 pub mod ipv6ext;
 pub mod lifetime;
 pub mod packet;
