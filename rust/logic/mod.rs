@@ -12,6 +12,7 @@ pub mod hash;
 pub mod ipcomp;
 pub mod ipv6ext;
 pub mod lifetime;
+pub mod overhead;
 pub mod packet;
 pub mod pfkey;
 pub mod replay;
