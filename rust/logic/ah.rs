@@ -253,7 +253,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> AhHeader<T> {
 
     /// Writes `icv` at the start of the ICV field.
     pub fn set_icv(&mut self, icv: &[u8]) -> Result<(), AhError> {
-        if icv.len() > self.header_len() - AH_FIXED_LEN {
+        if icv.len() > self.header_len().saturating_sub(AH_FIXED_LEN) {
             return Err(AhError::BadLength);
         }
         set_bytes(self.buf.as_mut(), AH_FIXED_LEN, icv).ok_or(AhError::Truncated)

@@ -60,11 +60,20 @@ impl PacketBytes for [u8] {
 
 /// The first `len` bytes of another source: a datagram without the link
 /// padding after it, or the part of a packet in front of a header.
-#[derive(Clone, Copy, Debug)]
+#[derive(Debug)]
 pub struct Prefix<'a, S: PacketBytes + ?Sized> {
     src: &'a S,
     len: usize,
 }
+
+// By hand: derived impls would ask `S: Clone`, which `[u8]` is not.
+impl<S: PacketBytes + ?Sized> Clone for Prefix<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S: PacketBytes + ?Sized> Copy for Prefix<'_, S> {}
 
 impl<'a, S: PacketBytes + ?Sized> Prefix<'a, S> {
     /// `src` cut at `len` (or at its own end, if shorter).

@@ -135,7 +135,7 @@ fn walkable(proto: u8) -> bool {
 /// first the header the IPv6 header names) and [`Ipv6Walker::next_ext`]
 /// steps over extension headers one at a time, so a caller can stop
 /// wherever its rule says.
-#[derive(Clone, Copy, Debug)]
+#[derive(Debug)]
 pub struct Ipv6Walker<'a, S: PacketBytes + ?Sized> {
     src: &'a S,
     end: usize,
@@ -146,6 +146,15 @@ pub struct Ipv6Walker<'a, S: PacketBytes + ?Sized> {
     /// its next header, but that header is in the first fragment.
     past_later_fragment: bool,
 }
+
+// By hand: derived impls would ask `S: Clone`, which `[u8]` is not.
+impl<S: PacketBytes + ?Sized> Clone for Ipv6Walker<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S: PacketBytes + ?Sized> Copy for Ipv6Walker<'_, S> {}
 
 impl<'a, S: PacketBytes + ?Sized> Ipv6Walker<'a, S> {
     /// Starts at the header the IPv6 header at offset 0 of `src` names.
@@ -289,14 +298,15 @@ impl<'a, S: PacketBytes + ?Sized> Ipv6Walker<'a, S> {
 
 /// Where transport mode puts an ESP, AH or IPcomp header, as Linux's
 /// `ip6_find_1stfragopt` decides for `xfrm6_transport_output`: after
-/// hop-by-hop and routing headers, which every hop must see, and after
-/// destination options only when no routing header came before them
-/// (options for the routers a routing header lists); before destination
-/// options that follow a routing header (options for the final
-/// destination, which the transform then covers), and before anything
-/// else. (Linux also steps over destination options holding a Mobile IPv6
-/// home address option; the test kernel has no `CONFIG_IPV6_MIP6` and
-/// rxfrm does not either.)
+/// hop-by-hop and routing headers, which every hop must see; after
+/// destination options that no routing header precedes (those in front of
+/// a routing header are for the addresses it lists, and with no routing
+/// header at all Linux steps over them too); before destination options
+/// that follow a routing header (for the final destination, so the
+/// transform covers them), and before anything else (fragment, AH, ESP,
+/// IPcomp, upper layer). Linux also steps over destination options holding
+/// a Mobile IPv6 home address option, with `CONFIG_IPV6_MIP6` only, which
+/// the test kernel lacks; rxfrm does not.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct InsertPoint {
     /// Offset at which the new header goes.

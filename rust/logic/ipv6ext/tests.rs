@@ -364,3 +364,18 @@ fn non_linear_source() {
         }
     }
 }
+
+#[test]
+fn walker_is_a_copyable_cursor() {
+    // A caller can look ahead from a copy and resume from the original.
+    let p = chain();
+    let mut w = Ipv6Walker::new(&p[..]).unwrap();
+    w.next_ext().unwrap();
+    let mut ahead = w;
+    while ahead.next_ext().unwrap().is_some() {}
+    assert_eq!((ahead.proto(), ahead.count()), (6, 3));
+    assert_eq!((w.proto(), w.offset(), w.count()), (43, 48, 1));
+    let cut = Prefix::new(&p[..], 50);
+    let copy = cut;
+    assert_eq!(copy.len(), cut.len());
+}
