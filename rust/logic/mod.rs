@@ -5,12 +5,17 @@
 #![forbid(unsafe_code)]
 
 pub mod addr;
+pub mod ah;
 pub mod algs;
+pub mod bytes;
 pub mod dump_order;
 pub mod engine;
 pub mod esp;
 pub mod hash;
+pub mod ipcomp;
+pub mod ipv6ext;
 pub mod lifetime;
+pub mod overhead;
 pub mod packet;
 pub mod pfkey;
 pub mod replay;
