@@ -15,6 +15,7 @@ pub mod hash;
 pub mod ipcomp;
 pub mod ipv6ext;
 pub mod lifetime;
+pub mod mode;
 pub mod overhead;
 pub mod packet;
 pub mod pfkey;
