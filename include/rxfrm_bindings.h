@@ -31,6 +31,9 @@
 #include <linux/slab.h>
 #include <net/protocol.h>
 #include <net/xfrm.h>
+#include <crypto/hash.h>
+#include <net/netfilter/ipv4/nf_defrag_ipv4.h>
+#include <net/netfilter/ipv6/nf_defrag_ipv6.h>
 
 #include "rxfrm_helpers.h"
 #include "rxfrm_types.h"

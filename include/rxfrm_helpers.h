@@ -28,6 +28,7 @@ struct sk_buff_head;
 struct sock;
 struct work_struct;
 struct xfrm_policy;
+struct xfrm_state;
 
 /* ---- core.c: namespaces, PF_KEY sockets, deferred work, RCU, /proc ---- */
 void *rxfrm_net_generic(const struct net *net, unsigned int id);
@@ -171,7 +172,16 @@ int rxfrm_km_report(void *net, u8 proto, void *sel, void *addr);
 int rxfrm_km_migrate(void);
 bool rxfrm_km_is_alive(const void *c);
 
-/* ---- crypto.c: AEAD requests -------------------------------------------- */
+struct xfrm_state *rxfrm_shadow_new(struct net *net, u8 proto, __be32 spi, const u8 *daddr,
+				    const u8 *saddr, bool v6, u32 reqid);
+void rxfrm_shadow_put(struct xfrm_state *x);
+int rxfrm_secpath_push(struct sk_buff *skb, struct xfrm_state *x);
+int rxfrm_secpath_len(const struct sk_buff *skb);
+const struct xfrm_state *rxfrm_secpath_at(const struct sk_buff *skb, int i);
+void rxfrm_xfrm_state_id(const struct xfrm_state *x, u8 *proto, __be32 *spi, u8 *daddr,
+			 u16 *family);
+
+/* ---- crypto.c: AEAD, hash and compression requests ---------------------- */
 #define RXFRM_AEAD_IV_MAX 32
 struct rxfrm_aead_job;
 struct crypto_aead *rxfrm_aead_alloc(const char *name);
@@ -185,5 +195,27 @@ void rxfrm_aead_job_free(struct rxfrm_aead_job *job);
 int rxfrm_aead_run(struct rxfrm_aead_job *job, struct crypto_aead *tfm, bool encrypt,
 		   u8 *buf, unsigned int assoclen, unsigned int cryptlen,
 		   const u8 *iv, void (*done)(void *, int), void *data);
+struct crypto_ahash;
+struct rxfrm_ahash_job;
+struct crypto_ahash *rxfrm_ahash_alloc(const char *name);
+void rxfrm_ahash_free(struct crypto_ahash *tfm);
+bool rxfrm_ahash_is_err(const struct crypto_ahash *tfm);
+long rxfrm_ahash_err(const struct crypto_ahash *tfm);
+unsigned int rxfrm_ahash_digestsize(struct crypto_ahash *tfm);
+struct rxfrm_ahash_job *rxfrm_ahash_job_alloc(struct crypto_ahash *tfm);
+void rxfrm_ahash_job_free(struct rxfrm_ahash_job *job);
+int rxfrm_ahash_run(struct rxfrm_ahash_job *job, struct crypto_ahash *tfm, const u8 *buf,
+		    unsigned int len, const u8 *extra, unsigned int extra_len, u8 *out,
+		    void (*done)(void *, int), void *data);
+int rxfrm_crypto_memneq(const void *a, const void *b, size_t n);
+/* IPcomp's scratch: Linux's IPCOMP_SCRATCH_SIZE. */
+#define RXFRM_COMP_SCRATCH 65400
+struct crypto_comp;
+int rxfrm_comp_scratch_alloc(void);
+void rxfrm_comp_scratch_free(void);
+struct crypto_comp * __percpu *rxfrm_comp_tfms_new(const char *alg);
+void rxfrm_comp_tfms_free(struct crypto_comp * __percpu *tfms);
+int rxfrm_comp_run(struct crypto_comp * __percpu *tfms, bool compress, const u8 *src,
+		   unsigned int slen, int (*take)(void *, const u8 *, unsigned int), void *data);
 
 #endif

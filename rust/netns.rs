@@ -8,8 +8,8 @@
 use crate::af_key::PfKey;
 use crate::datapath::{self, Dp, DpWriter, Hooks, StatFile};
 use crate::logic::engine::{Engine, Limits};
-use crate::sys::net::Net;
-use crate::sys::nf::NfHooks;
+use crate::sys::net::{Net, NetNs};
+use crate::sys::nf::{Defrag, NfHooks};
 use crate::sys::notify::{DevId, NetEvents};
 use crate::sys::pernet::{Pernet, PernetId, PernetState};
 use crate::sys::procfs::ProcFile;
@@ -46,6 +46,8 @@ pub(crate) struct NetState {
     /// The packet path's tables and counters.
     #[pin]
     pub(crate) dp: Dp,
+    /// Reassembly ahead of the hooks: they judge whole datagrams.
+    defrag: Defrag,
 }
 
 /// A namespace's state in its slot (with its net and its tick).
@@ -54,6 +56,11 @@ pub(crate) type Ns = Pernet<NetState>;
 /// rxfrm's state in `net`, for as long as `net` is borrowed.
 pub(crate) fn state(net: &Net) -> Option<&Ns> {
     Pernet::of(net)
+}
+
+/// rxfrm's state in a namespace held by a count, for as long as it is.
+pub(crate) fn state_of(ns: &NetNs) -> Option<&Ns> {
+    Pernet::of_counted(ns)
 }
 
 static ID: PernetId = PernetId::new();
@@ -80,6 +87,7 @@ impl PernetState for NetState {
                 "rxfrm_ctl"
             ),
             dp <- Dp::new(),
+            defrag: Defrag::enable(net)?,
         }? Error)
     }
 

@@ -46,34 +46,47 @@ sys::param::module_param_uint!(
 );
 
 struct Rxfrm {
-    // Dropped in declaration order: no more ESP input, no key manager, no
+    // Dropped in declaration order: no more IPsec input, no key manager, no
     // device events, no new socket, then the namespaces' states (hooks,
-    // tables, bundles), then the bundle entries' slab.
+    // tables, bundles), then the bundle entries' slab, then the compressors
+    // (every SA is gone by then).
     _esp: sys::proto::ProtoRegistration,
+    _ah: sys::proto::ProtoRegistration,
+    _ipcomp: sys::proto::ProtoRegistration,
     _km: sys::sockpol::KmRegistration,
     _events: sys::notify::NetEventsRegistration<netns::Events>,
     _family: sys::sock::FamilyRegistration<af_key::PfKey>,
     _pernet: sys::pernet::PernetRegistration<netns::NetState>,
     _bundles: sys::bundle::BundleRegistration,
+    _comp: sys::comp::CompRegistration,
 }
 
 impl kernel::Module for Rxfrm {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         // Each one is undone (dropped) if a later one fails.
+        let comp = sys::comp::CompRegistration::new()?;
         let bundles = sys::bundle::BundleRegistration::new()?;
         let pernet = sys::pernet::PernetRegistration::new()?;
         let family = sys::sock::FamilyRegistration::new()?;
         let events = sys::notify::NetEventsRegistration::new()?;
         let km = sys::sockpol::KmRegistration::new();
         let esp = sys::proto::ProtoRegistration::new::<datapath::input::Esp>()?;
-        pr_info!("rxfrm {} loaded: PF_KEY v2 and ESP ready\n", env!("RXFRM_VERSION"));
+        let ah = sys::proto::ProtoRegistration::new::<datapath::input::Ah>()?;
+        let ipcomp = sys::proto::ProtoRegistration::new::<datapath::input::IpComp>()?;
+        pr_info!(
+            "rxfrm {} loaded: PF_KEY v2, ESP, AH and IPcomp ready\n",
+            env!("RXFRM_VERSION")
+        );
         Ok(Rxfrm {
             _esp: esp,
+            _ah: ah,
+            _ipcomp: ipcomp,
             _km: km,
             _events: events,
             _family: family,
             _pernet: pernet,
             _bundles: bundles,
+            _comp: comp,
         })
     }
 }

@@ -1,7 +1,6 @@
 //! Netfilter entry points (`sys::nf`): output hooks attach bundles, input
 //! hooks check packets against inbound policies.
 
-use crate::logic::packet::{flow_of_ipv4, flow_of_ipv6, Flow};
 use crate::logic::types::Dir;
 use crate::sys::net::Net;
 use crate::sys::nf::{Hook, NfHandler, Verdict};
@@ -11,34 +10,20 @@ use crate::sys::packet::Pkt;
 pub(crate) struct Hooks;
 
 impl NfHandler for Hooks {
-    fn hook(net: Net, pkt: &mut Pkt, hook: Hook, v6: bool) -> Verdict {
+    fn hook(net: Net, pkt: Pkt, hook: Hook, _v6: bool) -> Verdict {
         // Hooks are registered by the namespace's state: a packet here
         // without it can not be classified.
         let Some(ns) = crate::netns::state(&net) else {
-            return Verdict::Drop;
+            return Verdict::Drop(pkt);
         };
         match hook {
-            Hook::In => super::input::check(ns, pkt, v6, Dir::Inbound),
+            Hook::In => super::verify::check(ns, pkt, Dir::Inbound),
             // Routed: the fwd policy, then the out policy.
-            Hook::Forward => match super::input::check(ns, pkt, v6, Dir::Forward) {
-                Verdict::Accept => super::output::attach(ns, pkt, v6),
-                Verdict::Drop => Verdict::Drop,
+            Hook::Forward => match super::verify::check(ns, pkt, Dir::Forward) {
+                Verdict::Accept(p) => super::output::attach(ns, p),
+                v => v,
             },
-            Hook::Out => super::output::attach(ns, pkt, v6),
+            Hook::Out => super::output::attach(ns, pkt),
         }
-    }
-}
-
-/// The selectors of the packet at `data` (its network header at these
-/// hooks), read from a copy of its first bytes.
-pub(crate) fn flow(pkt: &Pkt, v6: bool) -> Option<Flow> {
-    let mut buf = [0u8; 128];
-    let n = pkt.len().min(buf.len());
-    let b = buf.get_mut(..n)?;
-    pkt.copy_out(0, b)?;
-    if v6 {
-        flow_of_ipv6(b).ok()
-    } else {
-        flow_of_ipv4(b).ok()
     }
 }

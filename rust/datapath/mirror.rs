@@ -15,7 +15,7 @@ use crate::sys::net::Net;
 use crate::sys::rcu::RcuGuard;
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
-use kernel::sync::{Arc, Mutex};
+use kernel::sync::Mutex;
 
 fn in_key(i: &SaIdent) -> InKey {
     InKey {
@@ -43,7 +43,7 @@ pub(crate) fn mirror(net: Net, dp: &Dp, w: &mut DpWriter, engine: &mut Engine) {
     if ch.all {
         dp.sa_in.clear(&mut w.sa_in);
         dp.sa_out.clear(&mut w.sa_out);
-        dp.sa_by_id.clear(&mut w.sa_by_id);
+        dp.ipcomp_tunnels.clear(&mut w.ipcomp_tunnels);
         w.registry.clear();
         w.dormant.clear();
         let ids = collect_ids(engine.sad.iter().map(|sa| sa.id()));
@@ -126,14 +126,30 @@ fn mirror_sa(net: Net, dp: &Dp, w: &mut DpWriter, engine: &Engine, id: u64) {
             if same {
                 let _ = dp.sa_in.remove(&mut w.sa_in, &k);
             }
-            let _ = dp.sa_by_id.remove(&mut w.sa_by_id, &id);
+            let tk = (o.ident.src, o.ident.dst);
+            if dp
+                .ipcomp_tunnels
+                .get(&RcuGuard::new(), &tk)
+                .is_some_and(|d| d.id == id)
+            {
+                let _ = dp.ipcomp_tunnels.remove(&mut w.ipcomp_tunnels, &tk);
+            }
             refresh_out(dp, w, engine, &o.ident);
         }
-        (None, Some(sa)) => match DpSa::from_sa(sa) {
+        (None, Some(sa)) => match DpSa::from_sa(net, sa) {
             Ok(d) => {
+                // An inbound IPcomp tunnel also takes uncompressed
+                // IP-in-IP from its peer (`verify`).
+                let tunnel_in = d.ipcomp().is_some()
+                    && d.ident.mode != Mode::Transport
+                    && is_local(net, &d.ident.dst);
                 let ok = w.registry.insert(id, d.clone()).is_ok()
                     && dp.sa_in.insert(&mut w.sa_in, in_key(&d.ident), d.clone()).is_ok()
-                    && dp.sa_by_id.insert(&mut w.sa_by_id, id, d.clone()).is_ok();
+                    && (!tunnel_in
+                        || dp
+                            .ipcomp_tunnels
+                            .insert(&mut w.ipcomp_tunnels, (d.ident.src, d.ident.dst), d.clone())
+                            .is_ok());
                 if !ok {
                     pr_warn!("rxfrm: out of memory mirroring an SA\n");
                 }
@@ -236,11 +252,5 @@ pub(crate) fn reclaim(ctl: &Mutex<Control>) {
     if !graves.is_empty() {
         let gp = crate::sys::rcu::synchronize();
         graves.free_after(&gp);
-    }
-}
-
-impl Dp {
-    pub(crate) fn sa_by_id(&self, g: &RcuGuard, id: u64) -> Option<Arc<DpSa>> {
-        self.sa_by_id.get(g, &id).cloned()
     }
 }

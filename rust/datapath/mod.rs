@@ -4,9 +4,12 @@
 //! the queue of ACQUIREs packets ask for (sent from process context by the
 //! namespace's tick).
 //!
-//! - `hooks`: netfilter entry points (outbound policy, clear-text checks).
-//! - `output`: bundles and ESP output; `input`: the ESP protocol handler
-//!   and inbound policy verification.
+//! - `hooks`: netfilter entry points.
+//! - `output`: bundles, and one entry's output for any transform;
+//!   `input`: the ESP/AH/IPcomp protocol handlers; `verify`: the inbound
+//!   policy check over the packet's sec_path.
+//! - `xform`: the transforms (ESP, AH, IPcomp); `mode`: transport and
+//!   tunnel; `sa`: an SA as the packet path sees it.
 //! - `mirror`: copies SAD/SPD changes into the tables.
 
 #![deny(unsafe_code)]
@@ -14,10 +17,13 @@
 pub(crate) mod hooks;
 pub(crate) mod input;
 mod mirror;
+mod mode;
 pub(crate) mod output;
 mod policy;
 pub(crate) mod sa;
 mod table;
+mod verify;
+mod xform;
 
 use crate::logic::addr::IpAddr;
 use crate::logic::selector::FlowKey;
@@ -26,7 +32,7 @@ use crate::logic::types::IpsecProto;
 use crate::sys::bhlock::BhLock;
 use crate::sys::net::Net;
 use crate::sys::procfs::ProcShow;
-use crate::sys::rcu::Graveyard;
+use crate::sys::rcu::{Graveyard, RcuGuard};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -77,7 +83,7 @@ pub(crate) struct DpWriter {
     dormant: crate::logic::hash::HashIndex<u64, ()>,
     sa_in: HashWriter<InKey, Arc<DpSa>>,
     sa_out: HashWriter<OutKey, Arc<DpSa>>,
-    sa_by_id: HashWriter<u64, Arc<DpSa>>,
+    ipcomp_tunnels: HashWriter<(IpAddr, IpAddr), Arc<DpSa>>,
     spd: SpdWriter,
 }
 
@@ -88,7 +94,7 @@ impl DpWriter {
             dormant: crate::logic::hash::HashIndex::new(),
             sa_in: HashWriter::new(),
             sa_out: HashWriter::new(),
-            sa_by_id: HashWriter::new(),
+            ipcomp_tunnels: HashWriter::new(),
             spd: SpdWriter::new(),
         }
     }
@@ -99,7 +105,7 @@ impl DpWriter {
         let mut g = Graveyard::new();
         g.append(self.sa_in.retired());
         g.append(self.sa_out.retired());
-        g.append(self.sa_by_id.retired());
+        g.append(self.ipcomp_tunnels.retired());
         self.spd.take_retired(&mut g);
         g
     }
@@ -118,17 +124,15 @@ pub(crate) struct Dp {
     spd: PacketSpd,
     sa_in: RcuHash<InKey, Arc<DpSa>>,
     sa_out: RcuHash<OutKey, Arc<DpSa>>,
-    sa_by_id: RcuHash<u64, Arc<DpSa>>,
+    /// Inbound IPcomp tunnel SAs by (peer, local) address: their
+    /// uncompressed packets arrive as plain IP-in-IP (`verify`).
+    ipcomp_tunnels: RcuHash<(IpAddr, IpAddr), Arc<DpSa>>,
     #[pin]
     acquires: BhLock<([Option<AcquireReq>; ACQUIRE_QUEUE], usize)>,
-    /// Keys the verified-decapsulation tag (see `input`).
-    secret: u64,
 }
 
 impl Dp {
     pub(crate) fn new() -> impl PinInit<Self, Error> {
-        let secret = (u64::from(crate::sys::util::random_u32()) << 32)
-            | u64::from(crate::sys::util::random_u32());
         try_pin_init!(Dp {
             genid: AtomicU32::new(1),
             active: AtomicBool::new(false),
@@ -137,10 +141,19 @@ impl Dp {
             spd: PacketSpd::new(),
             sa_in: RcuHash::new(),
             sa_out: RcuHash::new(),
-            sa_by_id: RcuHash::new(),
+            ipcomp_tunnels: RcuHash::new(),
             acquires <- BhLock::new(([None; ACQUIRE_QUEUE], 0)),
-            secret,
         }? Error)
+    }
+
+    /// Whether any inbound IPcomp tunnel SA exists.
+    pub(crate) fn has_ipcomp_tunnels(&self, g: &RcuGuard) -> bool {
+        !self.ipcomp_tunnels.is_empty_for_readers(g)
+    }
+
+    /// The inbound IPcomp tunnel SA from `src` to `dst`.
+    pub(crate) fn ipcomp_tunnel(&self, g: &RcuGuard, src: &IpAddr, dst: &IpAddr) -> Option<Arc<DpSa>> {
+        self.ipcomp_tunnels.get(g, &(*src, *dst)).cloned()
     }
 
     /// Bundles built before a change of this number are stale.

@@ -106,6 +106,11 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static, V: Clone + Send + Sync + 'sta
         }
     }
 
+    /// Whether the table is empty, as a reader sees it (no table yet).
+    pub(crate) fn is_empty_for_readers(&self, g: &RcuGuard) -> bool {
+        self.top.get(g).is_none()
+    }
+
     /// The value for `k`, valid for the read section.
     pub(crate) fn get<'g>(&self, g: &'g RcuGuard, k: &K) -> Option<&'g V> {
         let t = self.top.get(g)?;
@@ -170,6 +175,10 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static, V: Clone + Send + Sync + 'sta
         };
         w.graves.bury(slot.replace(nb));
         w.len -= 1;
+        if w.len == 0 {
+            // Readers see "empty" again (`is_empty_for_readers`).
+            w.graves.bury(self.top.replace(None));
+        }
         Ok(true)
     }
 

@@ -69,12 +69,11 @@ struct net *rxfrm_skb_net(const struct sk_buff *skb)
 }
 
 /* What xfrm_input resets before a decapsulated packet goes back to the
- * stack. */
+ * stack (the sec_path stays). */
 void rxfrm_skb_reset_for_reinject(struct sk_buff *skb)
 {
 	skb_dst_drop(skb);
 	nf_reset_ct(skb);
-	secpath_reset(skb);
 	skb_reset_network_header(skb);
 	skb_reset_mac_header(skb);
 	skb->mac_len = 0;

@@ -115,3 +115,71 @@ struct sock *rxfrm_udp_lookup(struct net *net, const struct sk_buff *skb, bool v
 				       net->ipv4.udp_table, NULL);
 	return IS_ERR_OR_NULL(sk) ? NULL : sk;
 }
+
+/* ---- sec_path: the record of what decapsulated a packet ----------------- */
+
+/*
+ * A "shadow" state: an xfrm_state never hashed into the kernel's tables,
+ * which only names one rxfrm SA (applied in one mode) in a packet's
+ * sec_path. It is born dead (so that its last put frees it quietly) and
+ * always in transport mode, so that the kernel's own transport-layer
+ * policy check (with no native policy) accepts what carries it.
+ */
+struct xfrm_state *rxfrm_shadow_new(struct net *net, u8 proto, __be32 spi, const u8 *daddr,
+				    const u8 *saddr, bool v6, u32 reqid)
+{
+	struct xfrm_state *x = xfrm_state_alloc(net);
+
+	if (!x)
+		return NULL;
+	x->km.state = XFRM_STATE_DEAD;
+	x->id.proto = proto;
+	x->id.spi = spi;
+	memcpy(&x->id.daddr, daddr, v6 ? 16 : 4);
+	memcpy(&x->props.saddr, saddr, v6 ? 16 : 4);
+	x->props.family = v6 ? AF_INET6 : AF_INET;
+	x->props.reqid = reqid;
+	x->props.mode = XFRM_MODE_TRANSPORT;
+	return x;
+}
+
+void rxfrm_shadow_put(struct xfrm_state *x) { xfrm_state_put(x); }
+
+/* Appends `x` (a new reference) to the packet's sec_path: -ENOMEM, or
+ * -E2BIG when it already holds XFRM_MAX_DEPTH entries. */
+int rxfrm_secpath_push(struct sk_buff *skb, struct xfrm_state *x)
+{
+	struct sec_path *sp = secpath_set(skb);
+
+	if (!sp)
+		return -ENOMEM;
+	if (sp->len >= XFRM_MAX_DEPTH)
+		return -E2BIG;
+	xfrm_state_hold(x);
+	sp->xvec[sp->len++] = x;
+	return 0;
+}
+
+int rxfrm_secpath_len(const struct sk_buff *skb)
+{
+	const struct sec_path *sp = skb_sec_path(skb);
+
+	return sp ? sp->len : 0;
+}
+
+const struct xfrm_state *rxfrm_secpath_at(const struct sk_buff *skb, int i)
+{
+	const struct sec_path *sp = skb_sec_path(skb);
+
+	return sp && i >= 0 && i < sp->len ? sp->xvec[i] : NULL;
+}
+
+/* What names the state in the kernel's tables (for finding rxfrm's SA). */
+void rxfrm_xfrm_state_id(const struct xfrm_state *x, u8 *proto, __be32 *spi, u8 *daddr,
+			 u16 *family)
+{
+	*proto = x->id.proto;
+	*spi = x->id.spi;
+	memcpy(daddr, &x->id.daddr, 16);
+	*family = x->props.family;
+}

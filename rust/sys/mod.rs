@@ -7,9 +7,11 @@
 //! driver. Below it is only the pure logic (`crate::logic`).
 
 pub(crate) mod aead;
+pub(crate) mod ahash;
 pub(crate) mod bhlock;
 pub(crate) mod bindings;
 pub(crate) mod bundle;
+pub(crate) mod comp;
 pub(crate) mod crypto;
 pub(crate) mod dst;
 pub(crate) mod keymsg;
@@ -22,6 +24,7 @@ pub(crate) mod pernet;
 pub(crate) mod procfs;
 pub(crate) mod proto;
 pub(crate) mod rcu;
+pub(crate) mod secpath;
 pub(crate) mod sock;
 pub(crate) mod sockpol;
 pub(crate) mod sync_cell;

@@ -23,17 +23,20 @@ pub(crate) enum Hook {
     In,
 }
 
-/// What becomes of the packet.
+/// What becomes of the packet: handed back to netfilter to let through or
+/// to drop, or kept by the handler (which then owns it).
 pub(crate) enum Verdict {
-    Accept,
-    Drop,
+    Accept(Pkt),
+    Drop(Pkt),
+    Stolen,
 }
 
 /// The upper layer's hook function.
 pub(crate) trait NfHandler: 'static {
     /// Called for every packet at `hook` of a namespace where the hooks are
-    /// registered (softirq or process context, RCU read side held).
-    fn hook(net: Net, pkt: &mut Pkt, hook: Hook, v6: bool) -> Verdict;
+    /// registered (softirq or process context, RCU read side held), with
+    /// its data at the network header.
+    fn hook(net: Net, pkt: Pkt, hook: Hook, v6: bool) -> Verdict;
 }
 
 const N: usize = 6;
@@ -155,15 +158,63 @@ unsafe extern "C" fn hook_fn<H: NfHandler>(
     let Some(&(pf, _, _, hook)) = TABLE.get(priv_ as usize) else {
         return bindings::RXFRM_NF_DROP;
     };
-    // SAFETY: netfilter passes a live skb it owns and a live state of a
-    // namespace where our hooks are registered.
-    let (net, mut pkt) = unsafe { (Net::from_raw((*state).net), Pkt::borrowed(skb)) };
-    let Some(net) = net else {
+    // SAFETY: netfilter passes a live state of a namespace where our hooks
+    // are registered.
+    let Some(net) = (unsafe { Net::from_raw((*state).net) }) else {
         return bindings::RXFRM_NF_DROP;
     };
+    // SAFETY: a live skb, ours until we give it back with a verdict:
+    // ACCEPT and DROP return it to netfilter (which frees a dropped one),
+    // STOLEN means the handler kept it.
+    let pkt = unsafe { Pkt::from_raw(skb) };
     let v6 = pf == bindings::RXFRM_NFPROTO_IPV6;
-    match H::hook(net, &mut pkt, hook, v6) {
-        Verdict::Accept => bindings::RXFRM_NF_ACCEPT,
-        Verdict::Drop => bindings::RXFRM_NF_DROP,
+    match H::hook(net, pkt, hook, v6) {
+        Verdict::Accept(p) => {
+            p.into_raw();
+            bindings::RXFRM_NF_ACCEPT
+        }
+        Verdict::Drop(p) => {
+            p.into_raw();
+            bindings::RXFRM_NF_DROP
+        }
+        Verdict::Stolen => bindings::RXFRM_NF_STOLEN,
+    }
+}
+
+/// Reassembly ahead of the hooks, per namespace: conntrack's IPv4 and IPv6
+/// defragmentation (`nf_defrag_ipv4/6_enable`), so that LOCAL_IN and
+/// FORWARD see whole datagrams — with their ports, and with the sec_path of
+/// their head fragment — rather than fragments no port policy can judge.
+pub(crate) struct Defrag {
+    net: Net,
+}
+
+impl Defrag {
+    pub(crate) fn enable(net: Net) -> Result<Self> {
+        // SAFETY: live namespace; undone in drop (the calls are counted per
+        // namespace by the kernel).
+        let e = unsafe { bindings::nf_defrag_ipv4_enable(net.as_ptr()) };
+        if e != 0 {
+            return Err(Error::from_errno(e));
+        }
+        // SAFETY: as above.
+        let e = unsafe { bindings::nf_defrag_ipv6_enable(net.as_ptr()) };
+        if e != 0 {
+            // SAFETY: enabled just above.
+            unsafe { bindings::nf_defrag_ipv4_disable(net.as_ptr()) };
+            return Err(Error::from_errno(e));
+        }
+        Ok(Defrag { net })
+    }
+}
+
+impl Drop for Defrag {
+    fn drop(&mut self) {
+        // SAFETY: both were enabled in `enable`; the namespace outlives its
+        // state.
+        unsafe {
+            bindings::nf_defrag_ipv6_disable(self.net.as_ptr());
+            bindings::nf_defrag_ipv4_disable(self.net.as_ptr());
+        }
     }
 }

@@ -9,12 +9,6 @@ use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 use kernel::ffi::c_int;
 
-/// Where the decapsulation tag sits in `skb->cb`: its last 8 bytes, which
-/// the IPv4/IPv6 input paths leave alone (they write their control block,
-/// at most `RXFRM_IPCB_SIZE` bytes, and reassembly 16 more after it).
-const CB_TAG_OFF: usize = bindings::RXFRM_SKB_CB_SIZE - 8;
-const _: () = assert!(CB_TAG_OFF >= bindings::RXFRM_IPCB_SIZE + 16);
-
 /// An owned packet: freed (as a drop) unless handed on.
 ///
 /// INVARIANT: `ptr` is a live skb this value owns; `private` means its
@@ -303,32 +297,11 @@ impl Pkt {
         unsafe { bindings::rxfrm_skb_sk(self.as_ptr()) }
     }
 
-    /// As xfrm_input before a decapsulated packet goes back to the stack.
+    /// As xfrm_input before a decapsulated packet goes back to the stack
+    /// (its sec_path stays: it records what decapsulated it).
     pub(crate) fn reset_for_reinject(&mut self) {
         // SAFETY: live, owned skb.
         unsafe { bindings::rxfrm_skb_reset_for_reinject(self.as_ptr()) };
-    }
-
-    /// rxfrm's decapsulation tag: a word in `skb->cb` (not `skb->mark`),
-    /// at its end, past what the IPv4/IPv6 layers write before local
-    /// delivery (checked below).
-    pub(crate) fn cb_tag(&self) -> u64 {
-        let mut b = [0u8; 8];
-        // SAFETY: live skb; `cb` has `RXFRM_SKB_CB_SIZE` bytes, the tag
-        // the last 8 of them.
-        unsafe {
-            let cb = bindings::rxfrm_skb_cb(self.as_ptr()).cast::<u8>();
-            core::ptr::copy_nonoverlapping(cb.add(CB_TAG_OFF), b.as_mut_ptr(), 8);
-        }
-        u64::from_ne_bytes(b)
-    }
-
-    pub(crate) fn set_cb_tag(&mut self, v: u64) {
-        // SAFETY: as `cb_tag`; the word is rxfrm's.
-        unsafe {
-            let cb = bindings::rxfrm_skb_cb(self.as_ptr()).cast::<u8>();
-            core::ptr::copy_nonoverlapping(v.to_ne_bytes().as_ptr(), cb.add(CB_TAG_OFF), 8);
-        }
     }
 
     /// Clears the IPv4/IPv6 control block (the packet changes family or
@@ -414,6 +387,18 @@ impl Pkt {
                 bindings::rxfrm_icmp_frag_needed(p, mtu)
             }
         }
+    }
+}
+
+/// The packet's bytes from `data` on, linear or not (`skb_copy_bits`),
+/// for the pure header parsers.
+impl crate::logic::bytes::PacketBytes for Pkt {
+    fn len(&self) -> usize {
+        Pkt::len(self)
+    }
+
+    fn read(&self, off: usize, out: &mut [u8]) -> Option<()> {
+        self.copy_out(off, out)
     }
 }
 

@@ -8,7 +8,7 @@
 //! how to place it, find it and tick it.
 
 use super::bindings;
-use super::net::Net;
+use super::net::{Net, NetNs};
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::alloc::{flags::GFP_KERNEL, KBox};
@@ -95,6 +95,18 @@ impl<T: PernetState> Pernet<T> {
     /// The state of `net`, if rxfrm has one there (registered, and the
     /// namespace's slot complete). Borrowed for as long as `net` is.
     pub(crate) fn of(net: &Net) -> Option<&Pernet<T>> {
+        Self::of_live(*net)
+    }
+
+    /// The state of the namespace `ns` counts, for as long as the count is
+    /// held.
+    pub(crate) fn of_counted(ns: &NetNs) -> Option<&Pernet<T>> {
+        Self::of_live(ns.net())
+    }
+
+    /// # The lifetime
+    /// The callers bound `'a` by what keeps the namespace alive.
+    fn of_live<'a>(net: Net) -> Option<&'a Pernet<T>> {
         let idp = T::id();
         if !idp.registered.load(Ordering::Acquire) {
             return None;
