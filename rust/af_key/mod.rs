@@ -180,6 +180,10 @@ fn continue_dump(engine: &Engine, ctl: &mut SockCtl, sock: &Sock<'_>) {
         }
         match engine.dump_next(dump, &mut out) {
             Ok(true) => continue,
+            // The queue filled up meanwhile (another socket's broadcast):
+            // the same message goes when the reader drains it, as af_key's
+            // dump resumes (a transient ENOBUFS never ends a dump).
+            Err(crate::logic::pfkey::Errno::ENOBUFS) => return,
             // Done, or the reply could not be built: end the dump.
             Ok(false) | Err(_) => break,
         }
