@@ -69,6 +69,10 @@ int rxfrm_proc_create(struct net *net, const char *name,
 void rxfrm_proc_remove(struct net *net, const char *name);
 void rxfrm_seq_puts(struct seq_file *m, const char *s, size_t len);
 struct net *rxfrm_seq_net(struct seq_file *m);
+void rxfrm_wait_var_zero(unsigned long *v);
+void rxfrm_wake_up_var(void *v);
+void rxfrm_dev_hold(struct net_device *dev);
+void rxfrm_dev_put(struct net_device *dev);
 
 /* ---- skb.c: packets ---------------------------------------------------- */
 struct dst_entry *rxfrm_skb_dst(const struct sk_buff *skb);
@@ -109,6 +113,10 @@ void rxfrm_ip_select_ident(struct net *net, struct sk_buff *skb);
 int rxfrm_netif_rx(struct sk_buff *skb);
 void rxfrm_icmp_frag_needed(struct sk_buff *skb, u32 mtu);
 void rxfrm_icmp6_too_big(struct sk_buff *skb, u32 mtu);
+void rxfrm_skb_nf_reset_ct(struct sk_buff *skb);
+void rxfrm_skb_set_xfrm_transformed(struct sk_buff *skb, bool v6);
+bool rxfrm_skb_xfrm_transformed(const struct sk_buff *skb, bool v6);
+int rxfrm_ip_local_out(struct net *net, struct sock *sk, struct sk_buff *skb, bool v6);
 u8 rxfrm_icmp_type(const struct sk_buff *skb);
 u8 rxfrm_icmp_code(const struct sk_buff *skb);
 void rxfrm_ipv4_update_pmtu(struct sk_buff *skb, struct net *net, u32 mtu, u8 proto);

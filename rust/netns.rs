@@ -28,8 +28,10 @@ pub(crate) struct Control {
     pub(crate) dp: DpWriter,
 }
 
-/// Per-namespace state. Fields drop in declaration order.
-#[pin_data]
+/// Per-namespace state. Its drop first stops new work (the hooks) and
+/// waits for work in flight (asynchronous crypto); then the fields drop in
+/// declaration order.
+#[pin_data(PinnedDrop)]
 pub(crate) struct NetState {
     /// Netfilter hooks: unregistered first, so no packet reaches what
     /// follows.
@@ -48,6 +50,14 @@ pub(crate) struct NetState {
     pub(crate) dp: Dp,
     /// Reassembly ahead of the hooks: they judge whole datagrams.
     defrag: Defrag,
+}
+
+#[pinned_drop]
+impl PinnedDrop for NetState {
+    fn drop(self: Pin<&mut Self>) {
+        self.hooks.unregister();
+        self.dp.inflight.drain();
+    }
 }
 
 /// A namespace's state in its slot (with its net and its tick).

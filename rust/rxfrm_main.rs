@@ -39,6 +39,12 @@ sys::param::module_param_uint!(
     "SAs allowed per network namespace (ADD/GETSPI beyond it fail with ENOBUFS)"
 );
 sys::param::module_param_uint!(
+    force_async,
+    0,
+    0o644,
+    "1: run every new SA's crypto through cryptd (asynchronous completions, for testing)"
+);
+sys::param::module_param_uint!(
     max_policies,
     1_048_576,
     0o644,

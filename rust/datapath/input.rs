@@ -20,7 +20,8 @@ use crate::logic::esp::EspHeader;
 use crate::logic::stats::Stat;
 use crate::logic::types::{IpsecProto, Mode};
 use crate::netns::Ns;
-use crate::sys::net::NetNs;
+use crate::sys::inflight::InFlightRef;
+use crate::sys::net::{DevRef, NetNs};
 use crate::sys::packet::Pkt;
 use crate::sys::proto::{
     IcmpError, ProtoHandler, ICMPV6_PKT_TOOBIG, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, ICMP_REDIRECT,
@@ -86,6 +87,11 @@ pub(crate) struct InPkt {
     /// The sequence number (0 for IPcomp), as the replay window inferred
     /// it (ESN: with its high half).
     pub(crate) seq: u64,
+    /// The device the packet came on, re-injected on after an
+    /// asynchronous completion (dropped after that).
+    _dev: Option<DevRef>,
+    /// Counted until the packet is done: teardown waits for it.
+    _inflight: InFlightRef,
 }
 
 impl InPkt {
@@ -257,6 +263,8 @@ fn xfrm_rcv(mut pkt: Pkt, v6: bool, proto: IpsecProto) {
         return;
     };
     let i = InPkt {
+        _dev: pkt.hold_dev(),
+        _inflight: dp.inflight.enter(),
         pkt,
         sa: sa.clone(),
         net,

@@ -79,7 +79,9 @@ pub(crate) fn mirror(net: Net, dp: &Dp, w: &mut DpWriter, engine: &mut Engine) {
             // Some policies are missing from the packet path; retried on
             // the next change.
             engine.spd.force_resync();
-            pr_warn!("rxfrm: out of memory mirroring the SPD\n");
+            if crate::sys::util::ratelimit() {
+                pr_warn!("out of memory mirroring the SPD\n");
+            }
         }
         changed = true;
     }
@@ -150,8 +152,8 @@ fn mirror_sa(net: Net, dp: &Dp, w: &mut DpWriter, engine: &Engine, id: u64) {
                             .ipcomp_tunnels
                             .insert(&mut w.ipcomp_tunnels, (d.ident.src, d.ident.dst), d.clone())
                             .is_ok());
-                if !ok {
-                    pr_warn!("rxfrm: out of memory mirroring an SA\n");
+                if !ok && crate::sys::util::ratelimit() {
+                    pr_warn!("out of memory mirroring an SA\n");
                 }
                 refresh_out(dp, w, engine, &d.ident);
             }
@@ -164,11 +166,13 @@ fn mirror_sa(net: Net, dp: &Dp, w: &mut DpWriter, engine: &Engine, id: u64) {
                     super::sa::Unusable::Crypto(errno) => errno,
                     super::sa::Unusable::Alloc => -12,
                 };
-                pr_warn!(
-                    "rxfrm: SA spi 0x{:08x} carries no traffic (error {})\n",
-                    sa.spi(),
-                    why
-                );
+                if crate::sys::util::ratelimit() {
+                    pr_warn!(
+                        "SA spi 0x{:08x} carries no traffic (error {})\n",
+                        sa.spi(),
+                        why
+                    );
+                }
             }
         },
     }

@@ -30,6 +30,7 @@ use crate::logic::selector::FlowKey;
 use crate::logic::stats::{Stat, COUNT};
 use crate::logic::types::IpsecProto;
 use crate::sys::bhlock::BhLock;
+use crate::sys::inflight::InFlight;
 use crate::sys::net::Net;
 use crate::sys::procfs::ProcShow;
 use crate::sys::rcu::{Graveyard, RcuGuard};
@@ -129,6 +130,8 @@ pub(crate) struct Dp {
     ipcomp_tunnels: RcuHash<(IpAddr, IpAddr), Arc<DpSa>>,
     #[pin]
     acquires: BhLock<([Option<AcquireReq>; ACQUIRE_QUEUE], usize)>,
+    /// Packets inside asynchronous crypto requests (drained at teardown).
+    pub(crate) inflight: InFlight,
 }
 
 impl Dp {
@@ -143,6 +146,7 @@ impl Dp {
             sa_out: RcuHash::new(),
             ipcomp_tunnels: RcuHash::new(),
             acquires <- BhLock::new(([None; ACQUIRE_QUEUE], 0)),
+            inflight: InFlight::new()?,
         }? Error)
     }
 

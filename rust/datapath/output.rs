@@ -26,6 +26,7 @@ use crate::logic::types::{Action, Dir, Level, Mode};
 use crate::netns::Ns;
 use crate::sys::bundle::{self, BundleEntry};
 use crate::sys::dst::{self, Dst, DstRef};
+use crate::sys::inflight::InFlightRef;
 use crate::sys::net::{Net, NetNs};
 use crate::sys::nf::Verdict;
 use crate::sys::packet::Pkt;
@@ -68,6 +69,11 @@ fn decide(ns: &Ns, pkt: &mut Pkt) -> Result<(), Stat> {
         Some(r) if !r.is_bundle() && !r.no_xfrm() => r,
         _ => return Ok(()),
     };
+    // What a bundle entry sent on (LOCAL_OUT again, as after Linux's
+    // transforms) was judged before its transform.
+    if pkt.is_transformed(route.ops_family() == AF_INET6) {
+        return Ok(());
+    }
     // A packet whose headers do not parse can not be matched against the
     // SPD: it is not let through (Linux: XfrmOutError). Nor is a fragment,
     // whose ports are unknown (locally generated packets are fragmented
@@ -318,16 +324,22 @@ pub(crate) struct OutPkt {
     pub(crate) sa: Arc<DpSa>,
     pub(crate) enc: Encap,
     pub(crate) seq: u64,
+    /// Counted until the packet is sent: teardown waits for it.
+    _inflight: InFlightRef,
 }
 
 impl OutPkt {
     /// On to the next entry, or the route.
     pub(crate) fn send(self) -> c_int {
         let OutPkt {
-            mut pkt, next, net, ..
+            mut pkt,
+            next,
+            net,
+            enc,
+            ..
         } = self;
         pkt.set_dst(next);
-        pkt.output(net.net())
+        pkt.transformed_output(net.net(), enc.split.outer_v6)
     }
 
     /// Dropped, and counted.
@@ -446,6 +458,7 @@ fn xfrm_output(ns: &Ns, entry: &XfrmEntry, next: &Dst, mut pkt: Pkt) -> c_int {
         sa: sa.clone(),
         enc,
         seq,
+        _inflight: dp.inflight.enter(),
     };
     match &sa.xform {
         Xform::Esp(_) => xform::esp::output(o),

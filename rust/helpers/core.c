@@ -13,6 +13,8 @@
 #include <net/netns/generic.h>
 #include <net/sock.h>
 #include <linux/module.h>
+#include <linux/netdevice.h>
+#include <linux/wait_bit.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/seq_file_net.h>
@@ -142,3 +144,15 @@ void rxfrm_proc_remove(struct net *net, const char *name)
 
 void rxfrm_seq_puts(struct seq_file *m, const char *s, size_t len) { seq_write(m, s, len); }
 struct net *rxfrm_seq_net(struct seq_file *m) { return seq_file_single_net(m); }
+
+/* Waiting for a counter to reach zero (rust/sys/inflight.rs). */
+void rxfrm_wait_var_zero(unsigned long *v) { wait_var_event(v, READ_ONCE(*v) == 0); }
+void rxfrm_wake_up_var(void *v)
+{
+	/* wake_up_var() needs the store it reports ordered before it. */
+	smp_mb();
+	wake_up_var(v);
+}
+
+void rxfrm_dev_hold(struct net_device *dev) { dev_hold(dev); }
+void rxfrm_dev_put(struct net_device *dev) { dev_put(dev); }

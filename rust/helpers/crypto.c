@@ -46,8 +46,12 @@ static void rxfrm_aead_complete(void *data, int err)
 	/* Only a backlogged request reports -EINPROGRESS; none is backlogged. */
 	if (err == -EINPROGRESS)
 		return;
+	/* Under RCU: teardown drains in-flight work, then waits a grace period
+	 * (rust/sys/inflight.rs), so nothing here still runs after it. */
+	rcu_read_lock();
 	job->done(job->data, err);
 	kfree_sensitive(job);
+	rcu_read_unlock();
 }
 
 /*
@@ -100,8 +104,10 @@ static void rxfrm_ahash_complete(void *data, int err)
 
 	if (err == -EINPROGRESS)
 		return;
+	rcu_read_lock();
 	job->done(job->data, err);
 	kfree_sensitive(job);
+	rcu_read_unlock();
 }
 
 /* The digest of `len` bytes at `buf`, then `extra_len` at `extra` (heap

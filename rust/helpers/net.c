@@ -29,9 +29,11 @@ struct net *rxfrm_inet6addr_net(void *ptr)
 	return dev_net(((struct inet6_ifaddr *)ptr)->idev->dev);
 }
 
+/* Tentative IPv6 addresses count (banned flags 0): one being checked by
+ * DAD becomes usable with no further event the notifiers would see. */
 bool rxfrm_addr_is_local(struct net *net, const u8 *addr, bool v6)
 {
 	if (v6)
-		return ipv6_chk_addr(net, (const struct in6_addr *)addr, NULL, 0);
+		return ipv6_chk_addr_and_flags(net, (const struct in6_addr *)addr, NULL, 0, 0, 0);
 	return inet_addr_type(net, *(const __be32 *)addr) == RTN_LOCAL;
 }

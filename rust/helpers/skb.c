@@ -69,14 +69,16 @@ struct net *rxfrm_skb_net(const struct sk_buff *skb)
 }
 
 /* What xfrm_input resets before a decapsulated packet goes back to the
- * stack (the sec_path stays). */
+ * stack (the sec_path stays). The link-layer header moves up in front of
+ * the new network header (xfrm's skb_mac_header_rebuild), so that what
+ * reads it on the way in (a macvlan or bridge rx_handler) sees the frame's
+ * own header, not IP bytes. */
 void rxfrm_skb_reset_for_reinject(struct sk_buff *skb)
 {
 	skb_dst_drop(skb);
 	nf_reset_ct(skb);
 	skb_reset_network_header(skb);
-	skb_reset_mac_header(skb);
-	skb->mac_len = 0;
+	skb_mac_header_rebuild(skb);
 	skb->pkt_type = PACKET_HOST;
 	skb->ip_summed = CHECKSUM_NONE;
 }
@@ -116,4 +118,29 @@ void rxfrm_ip6_update_pmtu(struct sk_buff *skb, struct net *net, u32 mtu)
 void rxfrm_ip6_redirect(struct sk_buff *skb, struct net *net)
 {
 	ip6_redirect(skb, net, 0, 0, sock_net_uid(net, NULL));
+}
+
+/* After a transform (xfrm_output_resume): the packet is a new datagram for
+ * conntrack (the inner flow's entry must not NAT it), marked as Linux marks
+ * it, and goes out through LOCAL_OUT like any locally sent packet. */
+void rxfrm_skb_nf_reset_ct(struct sk_buff *skb) { nf_reset_ct(skb); }
+
+void rxfrm_skb_set_xfrm_transformed(struct sk_buff *skb, bool v6)
+{
+	if (v6)
+		IP6CB(skb)->flags |= IP6SKB_XFRM_TRANSFORMED;
+	else
+		IPCB(skb)->flags |= IPSKB_XFRM_TRANSFORMED;
+}
+
+bool rxfrm_skb_xfrm_transformed(const struct sk_buff *skb, bool v6)
+{
+	if (v6)
+		return IP6CB(skb)->flags & IP6SKB_XFRM_TRANSFORMED;
+	return IPCB(skb)->flags & IPSKB_XFRM_TRANSFORMED;
+}
+
+int rxfrm_ip_local_out(struct net *net, struct sock *sk, struct sk_buff *skb, bool v6)
+{
+	return v6 ? ip6_local_out(net, sk, skb) : ip_local_out(net, sk, skb);
 }

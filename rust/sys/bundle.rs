@@ -161,10 +161,12 @@ pub(crate) fn release_device(dev: *const bindings::net_device) {
         let mut d = bindings::rxfrm_dst_live_next(null_mut());
         while !d.is_null() {
             let dst = d.cast::<bindings::dst_entry>();
+            // A head's IPv6 device is its socket route's (the inner one),
+            // which in tunnel mode is not the device the entry sends on.
+            if (*d).head != 0 && bindings::rxfrm_rt6_idev_dev(dst).cast_const() == dev {
+                bindings::rxfrm_rt6_idev_to_blackhole(dst);
+            }
             if bindings::rxfrm_dst_dev(dst).cast_const() == dev {
-                if (*d).head != 0 && bindings::rxfrm_rt6_idev_dev(dst).cast_const() == dev {
-                    bindings::rxfrm_rt6_idev_to_blackhole(dst);
-                }
                 bindings::dst_dev_put(dst);
             }
             d = bindings::rxfrm_dst_live_next(d);
@@ -237,10 +239,10 @@ unsafe extern "C" fn check(dst: *mut bindings::dst_entry, _cookie: u32) -> *mut 
         let n = n.cast::<Dst>().as_ref();
         let ok = if is_entry(n) {
             n.ops_check()
-        } else if n.obsolete() > 0 {
-            !bindings::rxfrm_dst_ops_check(next, (*raw(dst)).next_cookie).is_null()
         } else {
-            true
+            // dst_check() of the route with the cookie it had.
+            n.obsolete() == 0
+                || !bindings::rxfrm_dst_ops_check(next, (*raw(dst)).next_cookie).is_null()
         };
         if ok {
             dst

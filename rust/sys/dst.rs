@@ -72,8 +72,10 @@ impl Dst {
         unsafe { (*(*self.as_ptr()).ops).family }
     }
 
-    /// `dst->obsolete`: 0 while valid without a check, > 0 when the owner
-    /// must be asked (`DST_OBSOLETE_FORCE_CHK`), < 0 once dead.
+    /// `dst->obsolete`: 0 while valid without a check; otherwise its owner
+    /// must be asked (`DST_OBSOLETE_FORCE_CHK`, -1, as IPv4/IPv6 routes are
+    /// created; `DST_OBSOLETE_DEAD`/`KILL` once removed), as `dst_check()`
+    /// does.
     pub(crate) fn obsolete(&self) -> i32 {
         // SAFETY: live dst.
         unsafe { bindings::rxfrm_dst_obsolete(self.as_ptr()) }
@@ -97,11 +99,9 @@ impl Dst {
         if super::bundle::is_entry(self) {
             return super::bundle::entry_valid(self);
         }
-        if self.obsolete() > 0 {
-            self.ops_check()
-        } else {
-            true
-        }
+        // dst_check(): any non-zero `obsolete` asks the owner (routes are
+        // FORCE_CHK from birth; a removed one is DEAD or KILL).
+        self.obsolete() == 0 || self.ops_check()
     }
 
     /// Whether the entry is one of rxfrm's bundle entries.

@@ -14,6 +14,7 @@ pub(crate) mod bundle;
 pub(crate) mod comp;
 pub(crate) mod crypto;
 pub(crate) mod dst;
+pub(crate) mod inflight;
 pub(crate) mod keymsg;
 pub(crate) mod net;
 pub(crate) mod nf;

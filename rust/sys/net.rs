@@ -88,3 +88,33 @@ impl NetNs {
         Net(NonNull::from(self).cast())
     }
 }
+
+/// A counted reference on a network device (`dev_hold`/`dev_put`), for
+/// work that re-injects a packet on its device after the call that got it
+/// returned (as xfrm_input holds `skb->dev` across asynchronous crypto).
+///
+/// INVARIANT: holds one reference on a live device.
+pub(crate) struct DevRef(NonNull<bindings::net_device>);
+
+// SAFETY: device references are taken and dropped on any CPU.
+unsafe impl Send for DevRef {}
+// SAFETY: only the identity is used.
+unsafe impl Sync for DevRef {}
+
+impl DevRef {
+    /// # Safety
+    /// `dev` is null or a live device for the duration of the call.
+    pub(crate) unsafe fn hold(dev: *mut bindings::net_device) -> Option<DevRef> {
+        let d = NonNull::new(dev)?;
+        // SAFETY: live per the contract; the reference is ours.
+        unsafe { bindings::rxfrm_dev_hold(d.as_ptr()) };
+        Some(DevRef(d))
+    }
+}
+
+impl Drop for DevRef {
+    fn drop(&mut self) {
+        // SAFETY: ours (invariant).
+        unsafe { bindings::rxfrm_dev_put(self.0.as_ptr()) };
+    }
+}

@@ -137,16 +137,25 @@ impl<H: NfHandler> NfHooks<H> {
     }
 }
 
-#[pinned_drop]
-impl<H: NfHandler> PinnedDrop for NfHooks<H> {
-    fn drop(self: Pin<&mut Self>) {
-        // SAFETY: set before a successful registration, and never after.
-        let net = unsafe { *self.net.get() };
+impl<H: NfHandler> NfHooks<H> {
+    /// Unregisters the hooks (if registered): no packet reaches the
+    /// handler once this returns. Idempotent; drop does it too.
+    pub(crate) fn unregister(&self) {
+        // SAFETY: `net` is only written by `register` and here, both from
+        // the owner's process-context setup and teardown, never together.
+        let net = unsafe { core::ptr::replace(self.net.get(), core::ptr::null_mut()) };
         if !net.is_null() {
             // SAFETY: registered in `register` with these ops; this waits
             // for running hooks (synchronize_net).
             unsafe { bindings::nf_unregister_net_hooks(net, self.ops.get().cast(), N as u32) };
         }
+    }
+}
+
+#[pinned_drop]
+impl<H: NfHandler> PinnedDrop for NfHooks<H> {
+    fn drop(self: Pin<&mut Self>) {
+        self.unregister();
     }
 }
 

@@ -280,6 +280,13 @@ impl Pkt {
         unsafe { Net::from_raw(n) }
     }
 
+    /// A reference on the packet's device, for as long as work on it may
+    /// outlive the current call.
+    pub(crate) fn hold_dev(&self) -> Option<super::net::DevRef> {
+        // SAFETY: live skb; its device (if any) is live while it is.
+        unsafe { super::net::DevRef::hold(bindings::rxfrm_skb_dev(self.as_ptr())) }
+    }
+
     /// Whether a local socket other than a TCP one sent it.
     pub(crate) fn from_dgram_socket(&self) -> bool {
         // SAFETY: live skb; its socket (if any) is held by it.
@@ -327,11 +334,27 @@ impl Pkt {
         unsafe { bindings::rxfrm_ip_select_ident(net.as_ptr(), self.as_ptr()) };
     }
 
-    /// Sends it down its dst (`dst_output`).
-    pub(crate) fn output(self, net: Net) -> c_int {
+    /// A transformed packet leaves as a new datagram, as Linux's
+    /// `xfrm_output_resume` sends it: no conntrack entry of the inner flow,
+    /// marked transformed (IPSKB/IP6SKB_XFRM_TRANSFORMED), through the
+    /// LOCAL_OUT hooks, then down its dst.
+    pub(crate) fn transformed_output(self, net: Net, v6: bool) -> c_int {
+        let p = self.as_ptr();
+        // SAFETY: live, owned skb; its control block is the IP layer's of
+        // the family it now is.
+        unsafe {
+            bindings::rxfrm_skb_nf_reset_ct(p);
+            bindings::rxfrm_skb_set_xfrm_transformed(p, v6);
+        }
         let sk = self.sk();
         // SAFETY: the skb moves into the stack.
-        unsafe { bindings::rxfrm_dst_output_skb(net.as_ptr(), sk, self.into_raw()) }
+        unsafe { bindings::rxfrm_ip_local_out(net.as_ptr(), sk, self.into_raw(), v6) }
+    }
+
+    /// Whether rxfrm (or xfrm) already transformed it on its way out.
+    pub(crate) fn is_transformed(&self, v6: bool) -> bool {
+        // SAFETY: live skb.
+        unsafe { bindings::rxfrm_skb_xfrm_transformed(self.as_ptr(), v6) }
     }
 
     /// Queues it for receive processing, as if it came from its device.

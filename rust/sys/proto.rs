@@ -80,7 +80,7 @@ impl ProtoRegistration {
         // are freed; the handlers are functions of this module.
         if unsafe { bindings::inet_add_protocol(reg.v4.get(), H::PROTO) } != 0 {
             pr_err!(
-                "rxfrm: IP protocol {} ({}) is taken: is the kernel's own {} loaded?\n",
+                "IP protocol {} ({}) is taken: is the kernel's own {} loaded?\n",
                 H::PROTO,
                 H::NAME,
                 H::NAME
@@ -93,7 +93,7 @@ impl ProtoRegistration {
             unsafe { bindings::inet_del_protocol(reg.v4.get(), H::PROTO) };
             // SAFETY: no handler runs once this returns.
             unsafe { bindings::synchronize_net() };
-            pr_err!("rxfrm: IPv6 protocol {} ({}) is taken\n", H::PROTO, H::NAME);
+            pr_err!("IPv6 protocol {} ({}) is taken\n", H::PROTO, H::NAME);
             return Err(EBUSY);
         }
         Ok(reg)

@@ -44,3 +44,10 @@ pub(crate) fn cond_resched() {
     // SAFETY: callers are in process context and hold no spinlock.
     unsafe { bindings::rxfrm_cond_resched() };
 }
+
+/// Whether a message may be logged now (`net_ratelimit`): per-SA and
+/// per-packet warnings must not flood the log.
+pub(crate) fn ratelimit() -> bool {
+    // SAFETY: no preconditions.
+    unsafe { bindings::net_ratelimit() != 0 }
+}

@@ -31,7 +31,7 @@ pub(crate) struct Ah {
 
 impl Ah {
     pub(super) fn new(sa: &Sa, auth: &AlgDesc) -> Result<Ah, Unusable> {
-        let mut buf = [0u8; 128];
+        let mut buf = [0u8; 160];
         let name = auth
             .crypto
             .and_then(|c| c_name(c, &mut buf))

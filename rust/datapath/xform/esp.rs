@@ -4,6 +4,7 @@
 use super::super::input::{InPkt, Verified};
 use super::super::output::OutPkt;
 use super::super::sa::Unusable;
+use super::c_name;
 use crate::logic::algs::AlgDesc;
 use crate::logic::esp::{esn_frame, esn_unframe, parse_trailer, EspError, EspLayout, ESP_HDR_LEN};
 use crate::logic::sad::Sa;
@@ -13,7 +14,6 @@ use crate::sys::aead::{self, Aead, Completion, Run};
 use crate::sys::util::zeroize;
 use kernel::ffi::c_int;
 use kernel::prelude::*;
-use kernel::str::CStr;
 
 const EBADMSG: c_int = -(kernel::bindings::EBADMSG as c_int);
 /// RFC 4303 §2.6: a dummy packet, dropped silently.
@@ -36,7 +36,8 @@ impl Esp {
             sa.esn,
         )
         .map_err(|_| Unusable::Unsupported)?;
-        let name = CStr::from_bytes_with_nul(s.name_nul()).map_err(|_| Unusable::Unsupported);
+        let mut buf = [0u8; 160];
+        let name = c_name(s.name(), &mut buf).ok_or(Unusable::Unsupported);
         let aead =
             name.and_then(|n| Aead::new(n, &s.key, layout.icv_len).map_err(Unusable::Crypto));
         zeroize(&mut s.key);

@@ -66,11 +66,18 @@ impl Xform {
     }
 }
 
-/// A crypto API name (`&'static str` in the algorithm table) as a C string,
-/// in `buf`.
-fn c_name<'a>(name: &str, buf: &'a mut [u8; 128]) -> Option<&'a CStr> {
-    let n = name.len();
-    buf.get_mut(..n)?.copy_from_slice(name.as_bytes());
+/// A crypto API name as a C string, in `buf`; wrapped in `cryptd(...)`
+/// (every request then completes asynchronously) when the module parameter
+/// `force_async` is set.
+fn c_name<'a>(name: &str, buf: &'a mut [u8; 160]) -> Option<&'a CStr> {
+    let async_ = crate::force_async.load(core::sync::atomic::Ordering::Relaxed) != 0;
+    let (pre, post) = if async_ { ("cryptd(", ")") } else { ("", "") };
+    let mut n = 0;
+    for part in [pre, name, post] {
+        let end = n + part.len();
+        buf.get_mut(n..end)?.copy_from_slice(part.as_bytes());
+        n = end;
+    }
     *buf.get_mut(n)? = 0;
     CStr::from_bytes_with_nul(buf.get(..=n)?).ok()
 }

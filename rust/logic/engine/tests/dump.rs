@@ -310,7 +310,15 @@ fn a_full_queue_delays_the_dump_and_loses_nothing() {
     assert!(refused >= 25, "every other delivery failed ({refused})");
     let msgs: StdVec<StdVec<u8>> = out.rec.msgs.into_iter().map(|(_, b)| b).collect();
     let spis: StdVec<u32> = msgs.iter().map(|m| dec(m).sa().unwrap().spi).collect();
-    assert_eq!(spis, (0x1000..0x1000 + 50).collect::<StdVec<_>>(), "each SA exactly once, in order");
+    assert_eq!(
+        spis,
+        (0x1000..0x1000 + 50).collect::<StdVec<_>>(),
+        "each SA exactly once, in order"
+    );
     let seqs: StdVec<u32> = msgs.iter().map(|m| dec(m).seq()).collect();
-    assert_eq!(seqs, (0..50).rev().collect::<StdVec<_>>(), "the last message is seq 0");
+    assert_eq!(
+        seqs,
+        (0..50).rev().collect::<StdVec<_>>(),
+        "the last message is seq 0"
+    );
 }
