@@ -15,8 +15,7 @@ use super::mode;
 use super::sa::{Applied, DpSa};
 use super::xform::{self, Xform};
 use super::InKey;
-use crate::logic::addr::IpAddr;
-use crate::logic::esp::EspHeader;
+use crate::logic::spi::{ip_dst as outer_dst, spi_seq};
 use crate::logic::stats::Stat;
 use crate::logic::types::{IpsecProto, Mode};
 use crate::netns::Ns;
@@ -62,14 +61,6 @@ macro_rules! handler {
 handler!(Esp, 50, "ESP", IpsecProto::Esp);
 handler!(Ah, 51, "AH", IpsecProto::Ah);
 handler!(IpComp, 108, "IPcomp", IpsecProto::IpComp);
-
-pub(super) fn outer_dst(l3: &[u8], v6: bool) -> Option<IpAddr> {
-    if v6 {
-        Some(IpAddr::V6(l3.get(24..40)?.try_into().ok()?))
-    } else {
-        Some(IpAddr::V4(l3.get(16..20)?.try_into().ok()?))
-    }
-}
 
 /// A packet between the SA lookup and its re-injection: what the
 /// transform's input half needs, and what finishes it (possibly from an
@@ -187,26 +178,6 @@ pub(super) fn record(pkt: &mut Pkt, sa: &DpSa, how: Applied) -> Result<(), Stat>
         // Linux: more than XFRM_MAX_DEPTH layers is XfrmInBufferError.
         Err(PushError::Full) => Err(Stat::XfrmInBufferError),
         Err(PushError::NoMem) => Err(Stat::XfrmInError),
-    }
-}
-
-/// Where the SPI (IPcomp: the CPI) and sequence number are in each
-/// protocol's header, and the bytes needed to read them.
-fn spi_seq(proto: IpsecProto, b: &[u8]) -> Option<(u32, u32)> {
-    match proto {
-        IpsecProto::Esp => {
-            let h = EspHeader::new_checked(b).ok()?;
-            Some((h.spi(), h.seq()))
-        }
-        IpsecProto::Ah => {
-            let spi = u32::from_be_bytes(b.get(4..8)?.try_into().ok()?);
-            let seq = u32::from_be_bytes(b.get(8..12)?.try_into().ok()?);
-            Some((spi, seq))
-        }
-        IpsecProto::IpComp => {
-            let cpi = u16::from_be_bytes(b.get(2..4)?.try_into().ok()?);
-            Some((u32::from(cpi), 0))
-        }
     }
 }
 

@@ -13,7 +13,8 @@
 //! an IPIP "tunnel state" (`xfrm4_tunnel`); rxfrm takes them here, at
 //! LOCAL_IN, recording the IPcomp SA they belong to.
 
-use super::input::{outer_dst, record};
+use super::input::record;
+use crate::logic::spi::ip_dst as outer_dst;
 use super::mode;
 use super::sa::Applied;
 use super::InKey;

@@ -24,6 +24,7 @@ pub mod sad;
 pub mod secpath;
 pub mod selector;
 pub mod spd;
+pub mod spi;
 pub mod stats;
 pub mod suite;
 pub mod types;
