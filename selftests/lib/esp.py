@@ -23,6 +23,7 @@ the clear); frag (a non-first fragment); arp; protoN; other.
 import atexit
 import ctypes
 import hashlib
+import json
 import os
 import re
 import select
@@ -270,41 +271,85 @@ class Frame:
         return f"<{self.family} {self.kind} {self.src}->{self.dst}{spi} len={len(self.raw)}>"
 
 
+PACKET_OUTGOING = 4
+
+
+def veth_peer(ns, ifname):
+    """(namespace, ifindex) of the other end of veth NS:IFNAME, or None."""
+    try:
+        link = json.loads(subprocess.run(["ip", "-n", ns, "-j", "link", "show", ifname],
+                                         capture_output=True, text=True, check=True).stdout)[0]
+        if "link_index" not in link:
+            return None
+        nsid = link.get("link_netnsid")
+        if nsid is None:
+            return (ns, link["link_index"])
+        ids = json.loads(subprocess.run(["ip", "-n", ns, "-j", "netns", "list-id"],
+                                        capture_output=True, text=True, check=True).stdout or "[]")
+        for e in ids:
+            if e.get("nsid") == nsid and "name" in e:
+                return (e["name"], link["link_index"])
+    except (subprocess.CalledProcessError, ValueError, IndexError, KeyError):
+        pass
+    return None
+
+
 class Sniffer:
-    """An AF_PACKET socket on NS:IFACE; sees the frames of both directions
-    from its creation on. Everything read is kept in `seen`."""
+    """The frames crossing NS:IFACE, both directions, from its creation on.
+    Everything read is kept in `seen`.
+
+    On a veth, a receiver's tap also sees what IPsec re-injects after
+    decapsulation (as on Linux, the inner packet comes back through the
+    device), which never was on the wire. So on a veth each frame is taken
+    where it leaves: the outgoing frames of this end and of its peer."""
 
     def __init__(self, ns, ifname, keep=True):
-        with netns(ns):
-            self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-            self.sock.bind((ifname, ETH_P_ALL))
-        try:
-            self.sock.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE
-        except OSError:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
-        self.sock.setblocking(False)
+        peer = veth_peer(ns, ifname)
+        self.socks = [self._open(ns, ifname, None)]
+        if peer is not None:
+            self.socks.append(self._open(peer[0], None, peer[1]))
+        self.outgoing_only = peer is not None
+        self.sock = self.socks[0]
         self.keep, self.gone = keep, False
         self.seen = []
         # Frames of other interfaces may have queued before bind().
         self._read_queued()
 
+    @staticmethod
+    def _open(ns, ifname, ifindex):
+        with netns(ns):
+            sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+            if ifindex is None:
+                sock.bind((ifname, ETH_P_ALL))
+            else:
+                sock.bind((socket.if_indextoname(ifindex), ETH_P_ALL))
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE
+        except OSError:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
+        sock.setblocking(False)
+        return sock
+
     def _read_queued(self):
         out = []
-        while not self.gone:
-            try:
-                data, addr = self.sock.recvfrom(65535)
-            except BlockingIOError:
-                break
-            except OSError as e:  # the interface went away (ENETDOWN)
-                print(f"sniffer: {e}", file=sys.stderr)
-                self.gone = True
-                break
-            out.append(Frame(data, addr[2]))
+        for sock in self.socks:
+            while not self.gone:
+                try:
+                    data, addr = sock.recvfrom(65535)
+                except BlockingIOError:
+                    break
+                except OSError as e:  # the interface went away (ENETDOWN)
+                    print(f"sniffer: {e}", file=sys.stderr)
+                    self.gone = True
+                    break
+                if self.outgoing_only and addr[2] != PACKET_OUTGOING:
+                    continue
+                out.append(Frame(data, addr[2]))
         return out
 
     def poll(self, timeout):
         """Waits up to `timeout` for a frame, then returns all queued ones."""
-        r, _, _ = select.select([self.sock], [], [], timeout)
+        r, _, _ = select.select(self.socks, [], [], timeout)
         got = self._read_queued() if r else []
         if self.keep:
             self.seen.extend(got)
@@ -328,7 +373,8 @@ class Sniffer:
         return found
 
     def close(self):
-        self.sock.close()
+        for sock in self.socks:
+            sock.close()
 
 
 def summary(frames):
