@@ -30,15 +30,17 @@ def done(summary):
     sys.exit(0)
 
 
-def wait_until(pred, what, timeout=60.0, interval=0.05):
+def wait_until(pred, what, timeout=60.0, interval=0.05, show=None):
     """Polls pred() until it returns a true value, which it returns: a
-    readiness wait, not a sleep. Fails the test loudly with `what` if
-    that has not happened after `timeout` seconds."""
+    readiness wait, not a sleep. Fails the test loudly with `what` (and
+    `show()`, the state it ended in, if given) if that has not happened
+    after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         v = pred()
         if v:
             return v
         if time.monotonic() >= deadline:
-            check(False, f"{what}: still not so after {timeout:g}s")
+            now = f" (now: {show()})" if show else ""
+            check(False, f"{what}: still not so after {timeout:g}s{now}")
         time.sleep(interval)
