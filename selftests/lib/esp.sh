@@ -20,16 +20,17 @@ at_exit 'rm -rf "$CAP_DIR"'
 declare -gA CAP_PID
 
 capture_start() {
-  local name=$1 i
+  local name=$1
   rm -f "$CAP_DIR/$name" "$CAP_DIR/$name.ready"
   $ESP sniff "$2" "$3" "$CAP_DIR/$name" &
   CAP_PID[$name]=$!
   at_exit "kill $! 2>/dev/null"
-  for ((i = 0; i < 100; i++)); do
-    [ -e "$CAP_DIR/$name.ready" ] && return 0
-    sleep 0.1
-  done
-  fail "sniffer on $2:$3 did not start"
+  wait_until 60 "sniffer on $2:$3 did not start" capture_ready "$name"
+}
+capture_ready() {
+  [ -e "$CAP_DIR/$1.ready" ] && return 0
+  kill -0 "${CAP_PID[$1]}" 2>/dev/null || fail "sniffer $1 exited before it was ready"
+  return 1
 }
 
 capture_stop() {

@@ -107,21 +107,21 @@ topo_pin6() {
   ip -n "$1" -6 neigh replace "$3" lladdr "$mac" dev "$2" nud permanent || fail "neigh $3 in $1"
 }
 
-# topo_settle NS...: wait (at most 10 s) until every link has carrier and
+# topo_settle NS...: wait (at most 60 s) until every link has carrier and
 # no IPv6 address is tentative.
-topo_settle() {
-  local ns i
-  for ((i = 0; i < 100; i++)); do
-    local busy=0
-    for ns; do
-      ip -n "$ns" -o link show | grep -v ' lo:' | grep -qE 'NO-CARRIER|state DOWN|LOWERLAYERDOWN' && busy=1
-      [ -n "$(ip -n "$ns" -6 addr show tentative)" ] && busy=1
-    done
-    [ $busy = 0 ] && return 0
-    sleep 0.1
+topo_settled() {
+  local ns
+  for ns; do
+    ip -n "$ns" -o link show | grep -v ' lo:' | grep -qE 'NO-CARRIER|state DOWN|LOWERLAYERDOWN' && return 1
+    [ -n "$(ip -n "$ns" -6 addr show tentative)" ] && return 1
   done
+  return 0
+}
+topo_settle() {
+  local ns
+  poll_until 60 topo_settled "$@" && return 0
   for ns; do ip -n "$ns" addr; done
-  fail "links in $* did not come up"
+  fail "links in $* did not come up within 60s"
 }
 
 topo_pair() {

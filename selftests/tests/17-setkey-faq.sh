@@ -51,11 +51,18 @@ ip netns exec $ns "$SETKEY" -D | grep -q 'No SAD entries.' || fail "SAD not empt
 ip netns exec $ns "$SETKEY" -FP || fail "-FP"
 ip netns exec $ns "$SETKEY" -DP | grep -q 'No SPD entries.' || fail "SPD not empty after -FP"
 
-# -x sees another process's messages (X_PROMISC).
-ip netns exec $ns timeout 6 "$SETKEY" -x > /tmp/sk-x.log 2>&1 &
-sleep 2
+# -x sees another process's messages (X_PROMISC): the ADD (type 3) of SPI
+# 333, as kdebug_sadb prints it (a sadb_msg line, then its sadb_sa).
+xlog=$(mktemp /tmp/sk-x.XXXXXX)
+monitor_start $ns "$xlog"
+trap 'kill $MONITOR_PID 2>/dev/null; rm -f "$xlog"' EXIT
 ip netns exec $ns "$SETKEY" -c <<<'add 1.1.1.1 2.2.2.2 esp 333 -E null;' || fail "add for -x"
-sleep 2; wait
-grep -q 'SADB_ADD\|sadb_msg{.*type=3\|ADD' /tmp/sk-x.log || { cat /tmp/sk-x.log; fail "-x did not show the ADD"; }
+saw_add() {
+  awk '/^sadb_msg[{]/ { add = / type=3 errno=0 satype=3$/ }
+       add && /^sadb_sa[{]/ && / spi=333 / { found = 1 }
+       END { exit !found }' "$xlog"
+}
+poll_until 60 saw_add || { cat "$xlog"; fail "-x did not show the ADD of SPI 333 within 60s"; }
+kill $MONITOR_PID; wait $MONITOR_PID 2>/dev/null
 for conf in "$ROOT"/selftests/seed/*.conf; do ip netns del "sk-$(basename "$conf" .conf)"; done
 echo "setkey: FAQ examples accepted; dumps, errors, flushes and monitor work"

@@ -15,10 +15,11 @@
 E='-E aes-cbc 0x00112233445566778899aabbccddeeff -A hmac-sha1 0x00112233445566778899aabbccddeeff00112233'
 topo_pair node peer
 
-# monitor NS: `setkey -x` in NS for the rest of the test.
+# monitor NS: `setkey -x` in NS for the rest of the test; returns once it
+# is promiscuous.
 monitor() {
-  ip netns exec "$1" "$SETKEY" -x >"$CAP_DIR/x.$1" 2>&1 &
-  at_exit "kill $! 2>/dev/null"
+  monitor_start "$1" "$CAP_DIR/x.$1"
+  at_exit "kill $MONITOR_PID 2>/dev/null"
 }
 # expiries NS SPI: one line per SADB_EXPIRE (type 8) for SPI that NS's
 # monitor printed, "soft" or "hard" (a hard one has a HARD lifetime, ext 3).
@@ -30,14 +31,11 @@ expiries() {
     /^sadb_ext[{] len=[0-9]+ type=3 [}]/ { hard = 1 }
     END { end() }' "$CAP_DIR/x.$1"
 }
-# expired NS SPI: waits (20 s at most) for the hard EXPIRE, then checks
+# expired NS SPI: waits (60 s at most) for the hard EXPIRE, then checks
 # the sequence was exactly soft, hard and the SA is gone.
+hard_seen() { expiries "$1" "$2" | grep -q hard; }
 expired() {
-  local i
-  for ((i = 0; i < 400; i++)); do
-    expiries "$1" "$2" | grep -q hard && break
-    sleep 0.1
-  done
+  poll_until 60 hard_seen "$1" "$2"
   [ "$(expiries "$1" "$2" | tr '\n' ' ')" = "soft hard " ] ||
     { cat "$CAP_DIR/x.$1"; fail "$1: EXPIRE for SPI $2: '$(expiries "$1" "$2" | tr '\n' ' ')', want soft then hard"; }
   setkey_ns "$1" -D | grep -q " spi=$2(" && fail "$1: SA $2 still in setkey -D after its hard expiry"
@@ -71,7 +69,6 @@ no_leak() {
 
 monitor node
 monitor peer
-sleep 1
 
 # 1. Byte lifetimes.
 spi=$((0x2701))

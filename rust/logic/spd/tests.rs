@@ -481,14 +481,46 @@ fn scale(n: u32) {
     }
     assert!(spd.len() as u32 > n / 2);
     let mut worst = LookupStats::default();
-    for i in (0..n).step_by((n / 997).max(1) as usize) {
+    for (k, i) in (0..n).step_by((n / 997).max(1) as usize).enumerate() {
         // Host-pair policies exist for i % 4 in {0, 1}.
         let i = i & !3;
         let f = FlowKey::new(host(i), host(i.wrapping_mul(2_654_435_761)), TCP, 1, 2);
         let (p, st) = spd.lookup_counted(Dir::Outbound, &f);
-        assert!(p.is_some());
-        let f2 = FlowKey::new(host(i), host(i ^ 0x5555), UDP, 7, (i % 60_000) as u16 + 1);
-        let (_, st2) = spd.lookup_counted(Dir::Outbound, &f2);
+        assert!(p.is_some(), "host pair {i}: no policy for {f:?}");
+        // The port policies are the i % 4 == 3 ones: each is the only
+        // policy its UDP flow falls under (no other has its source).
+        let u = i | 3;
+        assert!(u < n);
+        let want = sel(
+            host(u),
+            32,
+            host(u ^ 0x5555),
+            32,
+            UDP,
+            0,
+            (u % 60_000) as u16 + 1,
+        );
+        let f2 = FlowKey::new(host(u), host(u ^ 0x5555), UDP, 7, want.dport);
+        let (p2, st2) = spd.lookup_counted(Dir::Outbound, &f2);
+        let p2 = p2.unwrap_or_else(|| panic!("port policy {u}: no policy for {f2:?}"));
+        assert_eq!(
+            p2.selector, want,
+            "port policy {u}: {f2:?} found another policy"
+        );
+        assert_eq!(p2.priority, u % 3, "port policy {u}");
+        // A linear scan agrees on both winners (sampled: it is slow).
+        if k % 32 == 0 {
+            assert_eq!(
+                p.map(|p| p.index()),
+                brute(&spd, Dir::Outbound, &f).map(|p| p.index()),
+                "host pair {i}: {f:?}"
+            );
+            assert_eq!(
+                Some(p2.index()),
+                brute(&spd, Dir::Outbound, &f2).map(|p| p.index()),
+                "port policy {u}: {f2:?}"
+            );
+        }
         worst.classes = worst.classes.max(st.classes).max(st2.classes);
         worst.candidates = worst.candidates.max(st.candidates).max(st2.candidates);
     }
