@@ -1,0 +1,471 @@
+//! `--target kernel`: real PF_KEY sockets (family 15, `SOCK_RAW`,
+//! protocol 2). Sockets 0–2 are REGISTERed for AH, ESP and IPComp, 3 is
+//! X_PROMISC, 4 is plain, and a sixth does the periodic full dumps. Each
+//! message is appended to the log (hex, with its index and socket) before
+//! it is sent, the log fsynced every N; after each send every socket is
+//! drained (non-blocking) and everything that arrived is validated.
+
+use crate::gen::{Step, PID, PLAIN, SOCKS};
+use crate::stats::{Failure, Stats};
+use crate::validate::{self, Class, DumpTrack, Entry, Hdr};
+use crate::wire::hex_rle;
+use socket2::{Domain, Protocol, Socket, Type};
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{self, Write};
+use std::mem::MaybeUninit;
+use std::net::UdpSocket;
+use std::path::Path;
+use std::time::Duration;
+
+const AF_KEY: i32 = 15;
+const PF_KEY_V2: i32 = 2;
+/// The dumper socket's index.
+const DUMPER: usize = SOCKS;
+/// Larger than any message a socket can be sent (sk_sndbuf).
+const RECV_BUF: usize = 1 << 20;
+
+struct KSock {
+    s: Socket,
+    promisc: bool,
+}
+
+pub struct Kernel {
+    socks: Vec<KSock>,
+    buf: Vec<MaybeUninit<u8>>,
+    log: Option<File>,
+    fsync_every: u64,
+    logged: u64,
+    dump_timeout: Duration,
+    /// Two UDP sockets poking loopback traffic through the SPD.
+    poke: Option<(UdpSocket, UdpSocket)>,
+    /// A promiscuous copy must be the request byte for byte.
+    pub strict_promisc: bool,
+}
+
+fn open() -> io::Result<Socket> {
+    Socket::new(
+        Domain::from(AF_KEY),
+        Type::RAW,
+        Some(Protocol::from(PF_KEY_V2)),
+    )
+}
+
+fn header(t: u8, satype: u8, seq: u32) -> Vec<u8> {
+    let mut m = vec![2, t, 0, satype];
+    m.extend(2u16.to_ne_bytes());
+    m.extend(0u16.to_ne_bytes());
+    m.extend(seq.to_ne_bytes());
+    m.extend(PID.to_ne_bytes());
+    m
+}
+
+/// `unshare(CLONE_NEWNET)` and `ip link set lo up`: a namespace of our
+/// own, whose tables die with the process (exercising namespace exit with
+/// whatever the run left), with local addresses so that SAs between them
+/// get real crypto transforms.
+pub fn private_netns() -> io::Result<()> {
+    // SAFETY: plain syscalls on our own process; `ifr` is a zeroed,
+    // properly sized ifreq naming "lo".
+    unsafe {
+        if libc::unshare(libc::CLONE_NEWNET) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let mut ifr: libc::ifreq = std::mem::zeroed();
+        for (d, s) in ifr.ifr_name.iter_mut().zip(b"lo") {
+            *d = *s as libc::c_char;
+        }
+        let r = libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut ifr);
+        if r == 0 {
+            ifr.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+            libc::ioctl(fd, libc::SIOCSIFFLAGS, &ifr);
+        }
+        libc::close(fd);
+    }
+    Ok(())
+}
+
+impl Kernel {
+    /// Opens the sockets; the log goes to `log` (none for replays).
+    pub fn new(
+        log: Option<&Path>,
+        fsync_every: u64,
+        dump_timeout: Duration,
+        poke: bool,
+    ) -> io::Result<Kernel> {
+        let mut socks = Vec::new();
+        for _ in 0..=SOCKS {
+            let s = open()?;
+            s.set_read_timeout(Some(dump_timeout))?;
+            socks.push(KSock { s, promisc: false });
+        }
+        let log = match log {
+            Some(p) => {
+                let mut f = File::create(p)?;
+                writeln!(
+                    f,
+                    "# pfkey-fuzz log: <index> <socket> <hex, (xx*n) = n bytes xx> | <index> dump"
+                )?;
+                Some(f)
+            }
+            None => None,
+        };
+        let poke = if poke {
+            let a = UdpSocket::bind("127.0.0.1:0")?;
+            let b = UdpSocket::bind("[::1]:0").or_else(|_| UdpSocket::bind("127.0.0.1:0"))?;
+            a.set_nonblocking(true)?;
+            b.set_nonblocking(true)?;
+            Some((a, b))
+        } else {
+            None
+        };
+        Ok(Kernel {
+            socks,
+            buf: vec![MaybeUninit::uninit(); RECV_BUF],
+            log,
+            fsync_every: fsync_every.max(1),
+            logged: 0,
+            dump_timeout,
+            poke,
+            strict_promisc: false,
+        })
+    }
+
+    fn log_line(&mut self, line: &str) {
+        if let Some(f) = &mut self.log {
+            let _ = f.write_all(line.as_bytes());
+            self.logged += 1;
+            if self.logged.is_multiple_of(self.fsync_every) {
+                let _ = f.sync_data();
+            }
+        }
+    }
+
+    /// Flushes the log to disk (end of run).
+    pub fn sync_log(&mut self) {
+        if let Some(f) = &mut self.log {
+            let _ = f.sync_data();
+        }
+    }
+
+    fn send(&self, sock: usize, b: &[u8]) -> Result<(), i32> {
+        match self.socks[sock].s.send(b) {
+            Ok(n) if n == b.len() => Ok(()),
+            Ok(_) => Err(-1),
+            Err(e) => Err(e.raw_os_error().unwrap_or(-1)),
+        }
+    }
+
+    fn recv(&mut self, sock: usize, wait: bool) -> Option<Vec<u8>> {
+        let flags = libc::MSG_TRUNC | if wait { 0 } else { libc::MSG_DONTWAIT };
+        loop {
+            match self.socks[sock].s.recv_with_flags(&mut self.buf, flags) {
+                Ok(n) => {
+                    let n = n.min(self.buf.len());
+                    // SAFETY: recv initialised the first n bytes.
+                    let b =
+                        unsafe { std::slice::from_raw_parts(self.buf.as_ptr().cast::<u8>(), n) };
+                    return Some(b.to_vec());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Registers 0–2, makes 3 promiscuous; their answers are checked.
+    pub fn setup(&mut self, stats: &mut Stats, flush: bool) {
+        let mut msgs = vec![
+            (0, header(7, 2, 1)),
+            (1, header(7, 3, 2)),
+            (2, header(7, 9, 3)),
+            (3, header(11, 1, 4)),
+        ];
+        if flush {
+            msgs.insert(0, (PLAIN, header(9, 0, 5)));
+            msgs.insert(1, (PLAIN, header(19, 0, 6)));
+        }
+        for (i, (sock, m)) in msgs.into_iter().enumerate() {
+            let step = Step {
+                index: u64::MAX - 8 + i as u64,
+                sock,
+                bytes: m,
+                kind: 0,
+                mutations: Vec::new(),
+            };
+            if let Err(e) = self.send(sock, &step.bytes) {
+                stats.fail(Failure {
+                    kind: "setup",
+                    index: step.index,
+                    what: format!("set-up message refused by send(): errno {e}"),
+                    request: step.bytes.clone(),
+                    reply: None,
+                });
+            }
+            let before: Vec<bool> = self.socks.iter().map(|k| k.promisc).collect();
+            self.note_promisc(sock, &step.bytes);
+            let allowed: Vec<bool> = self
+                .socks
+                .iter()
+                .zip(before)
+                .map(|(k, b)| k.promisc || b)
+                .collect();
+            self.drain(&step, stats, false, &allowed);
+        }
+    }
+
+    /// A header-only X_PROMISC (satype 0 or 1) switches the sender.
+    fn note_promisc(&mut self, sock: usize, b: &[u8]) {
+        if let Some(h) = Hdr::read(b) {
+            if b.len() == 16
+                && h.version == 2
+                && h.msg_type == 11
+                && h.len == 2
+                && h.reserved == 0
+                && h.satype <= 1
+            {
+                self.socks[sock].promisc = h.satype == 1;
+            }
+        }
+    }
+
+    /// Sends one message of the sequence and checks everything it caused.
+    pub fn step(&mut self, s: &Step, stats: &mut Stats) {
+        self.log_line(&format!("{} {} {}\n", s.index, s.sock, hex_rle(&s.bytes)));
+        stats.count_step(s);
+        let before: Vec<bool> = self.socks.iter().map(|k| k.promisc).collect();
+        let sent = match self.send(s.sock, &s.bytes) {
+            Err(e) => {
+                *stats.send_errno.entry(e).or_default() += 1;
+                false
+            }
+            Ok(()) => {
+                self.note_promisc(s.sock, &s.bytes);
+                true
+            }
+        };
+        // A socket switched on or off by this very request may or may not
+        // see its copy: either is right.
+        let allowed: Vec<bool> = self
+            .socks
+            .iter()
+            .zip(before)
+            .map(|(k, b)| k.promisc || b)
+            .collect();
+        let errors = self.drain(s, stats, true, &allowed);
+        if sent && errors == 0 {
+            stats.accepted += 1;
+        }
+    }
+
+    /// Reads every socket until all are empty, checking each message.
+    /// Returns how many error replies the sender got.
+    fn drain(&mut self, s: &Step, stats: &mut Stats, count: bool, promisc: &[bool]) -> usize {
+        let req = &s.bytes;
+        let mut errors_to_sender = 0;
+        let mut track = DumpTrack::default();
+        loop {
+            let mut any = false;
+            for (i, &promisc) in promisc.iter().enumerate().take(self.socks.len()) {
+                while let Some(m) = self.recv(i, false) {
+                    any = true;
+                    let r = match validate::classify(req, &m, promisc) {
+                        Ok(Class::PromiscAltered) if self.strict_promisc => Err(validate::Violation(
+                            "promiscuous copy differs from the request (af_key sends the request's bytes)".into(),
+                        )),
+                        r => r,
+                    };
+                    let c = match r {
+                        Ok(c) => c,
+                        Err(v) => {
+                            stats.fail(Failure {
+                                kind: "malformed",
+                                index: s.index,
+                                what: format!("on socket {i}: {v}"),
+                                request: req.clone(),
+                                reply: Some(m),
+                            });
+                            continue;
+                        }
+                    };
+                    stats.count_class(c);
+                    let problem = match c {
+                        Class::ErrorReply(n) if i == s.sock => {
+                            errors_to_sender += 1;
+                            if count {
+                                *stats.reply_errno.entry(n).or_default() += 1;
+                            }
+                            (errors_to_sender > 1)
+                                .then(|| "two error replies to one request".to_string())
+                        }
+                        Class::ErrorReply(n) => Some(format!(
+                            "error reply ({n}) delivered to socket {i}, not the sender"
+                        )),
+                        Class::Dump { seq } if i == s.sock => track.push(seq).err().map(|v| v.0),
+                        Class::Dump { .. } => {
+                            Some(format!("dump message on socket {i}, not the sender"))
+                        }
+                        _ => None,
+                    };
+                    if let Some(what) = problem {
+                        stats.fail(Failure {
+                            kind: "malformed",
+                            index: s.index,
+                            what,
+                            request: req.clone(),
+                            reply: Some(m),
+                        });
+                    }
+                }
+            }
+            if !any {
+                break;
+            }
+        }
+        if track.msgs > 0 && !track.done {
+            stats.fail(Failure {
+                kind: "dump",
+                index: s.index,
+                what: format!(
+                    "DUMP stopped after {} messages without its seq-0 message",
+                    track.msgs
+                ),
+                request: req.clone(),
+                reply: None,
+            });
+        }
+        errors_to_sender
+    }
+
+    /// One full DUMP or X_SPDDUMP on the dumper socket: every message must
+    /// parse, none repeat, seq count down, the last be seq 0. Returns the
+    /// number of entries.
+    fn full_dump(&mut self, t: u8, index: u64, stats: &mut Stats) -> Option<usize> {
+        let req = header(t, 0, 0);
+        let step = Step {
+            index,
+            sock: DUMPER,
+            bytes: req.clone(),
+            kind: t,
+            mutations: Vec::new(),
+        };
+        let fail = |stats: &mut Stats, kind, what: String, reply: Option<Vec<u8>>| {
+            stats.fail(Failure {
+                kind,
+                index,
+                what,
+                request: req.clone(),
+                reply,
+            })
+        };
+        if let Err(e) = self.send(DUMPER, &req) {
+            fail(stats, "dump", format!("full dump: send() errno {e}"), None);
+            return None;
+        }
+        let mut track = DumpTrack::default();
+        let mut seen = BTreeSet::new();
+        while !track.done {
+            let Some(m) = self.recv(DUMPER, true) else {
+                fail(
+                    stats,
+                    "dump",
+                    format!(
+                        "full dump of type {t} stalled after {} messages ({:?} without one)",
+                        track.msgs, self.dump_timeout
+                    ),
+                    None,
+                );
+                return None;
+            };
+            match validate::classify(&req, &m, false) {
+                Ok(Class::Dump { seq }) => {
+                    stats.count_class(Class::Dump { seq });
+                    if let Err(v) = track.push(seq) {
+                        fail(stats, "dump", v.0, Some(m));
+                        return None;
+                    }
+                    if let Some(e) = validate::entry_of(&m) {
+                        let dup = match &e {
+                            Entry::Sa(_, _, 0) => false,
+                            _ => !seen.insert(e.clone()),
+                        };
+                        if dup {
+                            fail(stats, "dump", format!("{e:?} dumped twice"), Some(m));
+                        }
+                    }
+                }
+                Ok(Class::ErrorReply(2)) if track.msgs == 0 => break,
+                Ok(Class::ErrorReply(n)) => {
+                    fail(
+                        stats,
+                        "dump",
+                        format!("full dump answered with errno {n}"),
+                        Some(m),
+                    );
+                    return None;
+                }
+                // Broadcasts (an expiring policy, say) may come in between.
+                Ok(c) => stats.count_class(c),
+                Err(v) => fail(stats, "malformed", format!("on the dumper: {v}"), Some(m)),
+            }
+        }
+        // The promiscuous socket's copy of the request, and whatever else.
+        let allowed: Vec<bool> = self.socks.iter().map(|k| k.promisc).collect();
+        self.drain(&step, stats, false, &allowed);
+        Some(track.msgs)
+    }
+
+    /// The periodic check: a full DUMP and X_SPDDUMP that must parse and
+    /// end.
+    pub fn check_tables(&mut self, index: u64, stats: &mut Stats) {
+        self.log_line(&format!("{index} dump\n"));
+        if let Some(n) = self.full_dump(10, index, stats) {
+            stats.dumps += 1;
+            stats.dumped_sas += n as u64;
+            stats.last_sas = n as u64;
+        }
+        if let Some(n) = self.full_dump(18, index, stats) {
+            stats.spddumps += 1;
+            stats.dumped_policies += n as u64;
+            stats.last_policies = n as u64;
+        }
+    }
+
+    /// Sends a UDP datagram to each loopback address (through the SPD and
+    /// whatever SAs the run keyed), then checks what the sockets got.
+    pub fn poke(&mut self, index: u64, stats: &mut Stats) {
+        if let Some((a, b)) = &self.poke {
+            let _ = a.send_to(b"pfkey-fuzz", "127.0.0.1:9");
+            let _ = b.send_to(b"pfkey-fuzz", "[::1]:9");
+        }
+        let step = Step {
+            index,
+            sock: PLAIN,
+            bytes: Vec::new(),
+            kind: 0,
+            mutations: Vec::new(),
+        };
+        let allowed: Vec<bool> = self.socks.iter().map(|k| k.promisc).collect();
+        self.drain(&step, stats, false, &allowed);
+    }
+
+    /// Empties both tables (end of a run outside a private namespace).
+    pub fn flush(&mut self, stats: &mut Stats) {
+        for t in [9u8, 19] {
+            let step = Step {
+                index: u64::MAX,
+                sock: PLAIN,
+                bytes: header(t, 0, 7),
+                kind: t,
+                mutations: Vec::new(),
+            };
+            let _ = self.send(PLAIN, &step.bytes);
+            let allowed: Vec<bool> = self.socks.iter().map(|k| k.promisc).collect();
+            self.drain(&step, stats, false, &allowed);
+        }
+    }
+}
