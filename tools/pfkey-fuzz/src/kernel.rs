@@ -237,6 +237,7 @@ impl Kernel {
     pub fn step(&mut self, s: &Step, stats: &mut Stats) {
         self.log_line(&format!("{} {} {}\n", s.index, s.sock, hex_rle(&s.bytes)));
         stats.count_step(s);
+        let t0 = std::time::Instant::now();
         let before: Vec<bool> = self.socks.iter().map(|k| k.promisc).collect();
         let sent = match self.send(s.sock, &s.bytes) {
             Err(e) => {
@@ -260,6 +261,7 @@ impl Kernel {
         if sent && errors == 0 {
             stats.accepted += 1;
         }
+        *stats.per_type_time.entry(s.kind).or_default() += t0.elapsed();
     }
 
     /// Reads every socket until all are empty, checking each message.
@@ -302,6 +304,9 @@ impl Kernel {
                             (errors_to_sender > 1)
                                 .then(|| "two error replies to one request".to_string())
                         }
+                        // af_key's pfkey_broadcast copies everything, even
+                        // what is meant for one socket, to the promiscuous.
+                        Class::ErrorReply(_) | Class::Dump { .. } if i != s.sock && promisc => None,
                         Class::ErrorReply(n) => Some(format!(
                             "error reply ({n}) delivered to socket {i}, not the sender"
                         )),

@@ -66,6 +66,8 @@ pub struct Stats {
     /// Per generated message type: (sent, of which valid).
     pub per_type: BTreeMap<u8, (u64, u64)>,
     pub per_mutation: BTreeMap<&'static str, u64>,
+    /// Kernel: time spent sending and draining, per generated type.
+    pub per_type_time: BTreeMap<u8, std::time::Duration>,
     /// send() failures (sendmsg's return; the engine's `Rejected::Header`).
     pub send_errno: BTreeMap<i32, u64>,
     /// Error replies (`sadb_msg_errno`) to our requests.
@@ -99,6 +101,7 @@ impl Stats {
             mutated: 0,
             per_type: BTreeMap::new(),
             per_mutation: BTreeMap::new(),
+            per_type_time: BTreeMap::new(),
             send_errno: BTreeMap::new(),
             reply_errno: BTreeMap::new(),
             accepted: 0,
@@ -214,6 +217,20 @@ impl Stats {
         let _ = write!(s, "  per type (sent/valid):");
         for (t, (n, v)) in &self.per_type {
             let _ = write!(s, " {} {n}/{v}", type_name(*t));
+        }
+        if !self.per_type_time.is_empty() {
+            let mut t: Vec<_> = self.per_type_time.iter().collect();
+            t.sort_by(|a, b| b.1.cmp(a.1));
+            let _ = write!(s, "\n  time per type (ms each):");
+            for (k, d) in t.iter().take(8) {
+                let n = self.per_type.get(k).map_or(1, |x| x.0.max(1));
+                let _ = write!(
+                    s,
+                    " {} {:.2}",
+                    type_name(**k),
+                    d.as_secs_f64() * 1000.0 / n as f64
+                );
+            }
         }
         let _ = write!(s, "\n  mutations:");
         for (m, n) in &self.per_mutation {
