@@ -70,6 +70,10 @@ pub struct Gen {
     sels: Vec<SelTuple>,
     seqs: Vec<u32>,
     spdadds: u32,
+    /// A run of valid ADDs or SPDADDs in progress: (type, messages left).
+    burst: Option<(u8, u32)>,
+    /// Entries added by bursts so far (their SPIs and addresses).
+    burst_n: u32,
     /// Percentage of messages mutated.
     pub mutate_pct: u32,
 }
@@ -185,6 +189,8 @@ impl Gen {
             sels: Vec::new(),
             seqs: Vec::new(),
             spdadds: 0,
+            burst: None,
+            burst_n: 0,
             mutate_pct: 60,
         }
     }
@@ -195,6 +201,25 @@ impl Gen {
         let index = self.index;
         self.index += 1;
         let sock = self.rng.random_range(0..SOCKS);
+        if self.burst.is_none() && self.rng.random_range(0..600) == 0 {
+            let kind = if self.chance(60) {
+                SADB_ADD
+            } else {
+                SADB_X_SPDADD
+            };
+            self.burst = Some((kind, self.rng.random_range(64..=768)));
+        }
+        if let Some((kind, left)) = self.burst {
+            self.burst = (left > 1).then_some((kind, left - 1));
+            let bytes = self.burst_msg(kind).encode();
+            return Step {
+                index,
+                sock,
+                bytes,
+                kind,
+                mutations: Vec::new(),
+            };
+        }
         let kind = self.pick_kind();
         let mut msg = self.valid(kind);
         let mut mutations = Vec::new();
@@ -377,6 +402,71 @@ impl Gen {
             SADB_X_MIGRATE => self.migrate(),
             _ => build(|w| w.header(&hdr(kind, 0, 0))),
         }
+    }
+
+    /// One message of a burst: many distinct entries in a row, so that
+    /// the tables grow past what the random traffic reaches (hash growth,
+    /// chunked dumps, the limits). Foreign addresses: no crypto is set up.
+    fn burst_msg(&mut self, kind: u8) -> Msg {
+        let n = self.burst_n;
+        self.burst_n = self.burst_n.wrapping_add(1);
+        let src = IpAddr::V4([10, 200 + (n >> 16) as u8 % 50, (n >> 8) as u8, n as u8]);
+        let seq = n;
+        if kind == SADB_X_SPDADD {
+            let dst = IpAddr::V4([10, 254, 0, 1]);
+            let rq = [IpsecRequestRepr {
+                proto: u16::from(IPPROTO_ESP),
+                mode: IPSEC_MODE_TRANSPORT,
+                level: IPSEC_LEVEL_REQUIRE,
+                reqid: 0,
+                addrs: None,
+                ports: (0, 0),
+            }];
+            self.spdadds += 1;
+            return build(|w| {
+                w.header(&hdr(SADB_X_SPDADD, 0, seq))?;
+                w.address(SADB_EXT_ADDRESS_SRC, &host(src))?;
+                w.address(SADB_EXT_ADDRESS_DST, &host(dst))?;
+                w.policy(&PolicyRepr {
+                    policy_type: IPSEC_POLICY_IPSEC,
+                    dir: IPSEC_DIR_OUTBOUND,
+                    id: 0,
+                    priority: 0,
+                    requests: &rq,
+                })
+            });
+        }
+        let dst = IpAddr::V4([10, 253, 0, 1]);
+        let t = SaTuple {
+            satype: SADB_SATYPE_ESP,
+            src,
+            dst,
+            spi: 0x0010_0000 + n,
+        };
+        if self.chance(2) {
+            self.remember_sa(t);
+        }
+        let key = self.key(160);
+        build(|w| {
+            w.header(&hdr(SADB_ADD, SADB_SATYPE_ESP, seq))?;
+            w.sa(&SaRepr {
+                spi: t.spi,
+                replay: 32,
+                state: SADB_SASTATE_MATURE,
+                auth: 0,
+                encrypt: SADB_X_EALG_AES_GCM_ICV16,
+                flags: 0,
+            })?;
+            w.address(SADB_EXT_ADDRESS_SRC, &host(src))?;
+            w.address(SADB_EXT_ADDRESS_DST, &host(dst))?;
+            w.key(
+                SADB_EXT_KEY_ENCRYPT,
+                &KeyRepr {
+                    bits: 160,
+                    key: &key,
+                },
+            )
+        })
     }
 
     fn getspi(&mut self) -> Msg {
