@@ -471,7 +471,13 @@ impl Gen {
 
     fn getspi(&mut self) -> Msg {
         let mut t = self.sa_tuple();
-        let seq = self.rng.random_range(1..100_000);
+        // Small ones name the larval SAs of kernel ACQUIREs (numbered from
+        // 1), which GETSPI then completes.
+        let seq = if self.chance(40) {
+            self.rng.random_range(1..=64)
+        } else {
+            self.rng.random_range(1..100_000)
+        };
         self.seqs.push(seq);
         if self.seqs.len() > 32 {
             self.seqs.remove(0);

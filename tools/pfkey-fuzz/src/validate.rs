@@ -608,6 +608,15 @@ fn request_spi(req: &[u8]) -> Option<u32> {
     (e.len() >= 8).then(|| u32_be(e, 4))
 }
 
+/// The IP address bytes of an address extension (`None` if malformed).
+fn address_bytes(e: &[u8]) -> Option<&[u8]> {
+    match u16_ne(e, 8) {
+        AF_INET if e.len() >= 16 => Some(&e[12..16]),
+        AF_INET6 if e.len() >= 40 => Some(&e[16..32]),
+        _ => None,
+    }
+}
+
 fn request_has(req: &[u8], t: u16) -> bool {
     walk(req).is_ok_and(|ex| ex.has(t))
 }
@@ -712,6 +721,34 @@ pub fn classify(req: &[u8], msg: &[u8], promisc: bool) -> Result<Class, Violatio
         if let (Some(want), Some(got)) = (request_spi(req), got) {
             if want != got {
                 bad!("reply for SPI {got:#x} to a request for SPI {want:#x}");
+            }
+        }
+        // The SA is the one asked for: destination (the lookup key), and
+        // for ADD the algorithms and the source too. (An UPDATE of a mature
+        // SA keeps its algorithms, keys and source, as xfrm_state_update;
+        // rxfrm reports the SA as kept, af_key the discarded request.)
+        let rex = walk(req).unwrap_or_default();
+        let mut same = vec![EXT_ADDRESS_DST];
+        if h.msg_type == ADD {
+            same.push(EXT_ADDRESS_SRC);
+            let (a, b) = (ex.get(msg, EXT_SA), rex.get(req, EXT_SA));
+            if let (Some(a), Some(b)) = (a, b.filter(|b| b.len() >= 12)) {
+                if a[10..12] != b[10..12] {
+                    bad!(
+                        "reply names algorithms (auth {}, enc {}), the request ({}, {})",
+                        a[10],
+                        a[11],
+                        b[10],
+                        b[11]
+                    );
+                }
+            }
+        }
+        for t in same {
+            if let (Some(a), Some(b)) = (ex.get(msg, t), rex.get(req, t)) {
+                if address_bytes(a) != address_bytes(b) {
+                    bad!("reply's extension {t} is not the request's address");
+                }
             }
         }
     }
