@@ -25,6 +25,18 @@ const DUMPER: usize = SOCKS;
 /// Larger than any message a socket can be sent (sk_sndbuf).
 const RECV_BUF: usize = 1 << 20;
 
+/// A dump left running on a socket that is read slowly.
+struct Lazy {
+    req: Vec<u8>,
+    track: DumpTrack,
+    seen: BTreeSet<Entry>,
+    /// Requests sent since: what the socket's queued messages answer.
+    history: Vec<Vec<u8>>,
+    steps: u32,
+    /// Messages to read from it in this step.
+    budget: usize,
+}
+
 struct KSock {
     s: Socket,
     promisc: bool,
@@ -32,6 +44,7 @@ struct KSock {
 
 pub struct Kernel {
     socks: Vec<KSock>,
+    lazy: Vec<Option<Lazy>>,
     buf: Vec<MaybeUninit<u8>>,
     log: Option<File>,
     fsync_every: u64,
@@ -124,6 +137,7 @@ impl Kernel {
             None
         };
         Ok(Kernel {
+            lazy: socks.iter().map(|_| None).collect(),
             socks,
             buf: vec![MaybeUninit::uninit(); RECV_BUF],
             log,
@@ -257,32 +271,105 @@ impl Kernel {
             .zip(before)
             .map(|(k, b)| k.promisc || b)
             .collect();
+        for l in self.lazy.iter_mut().flatten() {
+            l.history.push(s.bytes.clone());
+            l.steps += 1;
+            l.budget = 1 + (s.index % 4) as usize;
+        }
+        // Every other accepted DUMP/X_SPDDUMP is read a few messages per
+        // step while the other sockets go on changing the tables.
+        let is_dump =
+            Hdr::read(&s.bytes).is_some_and(|h| matches!(h.msg_type, 10 | 18) && h.pid == PID);
+        if sent && is_dump && self.lazy[s.sock].is_none() && s.index.is_multiple_of(2) {
+            self.lazy[s.sock] = Some(Lazy {
+                req: s.bytes.clone(),
+                track: DumpTrack::default(),
+                seen: BTreeSet::new(),
+                history: vec![s.bytes.clone()],
+                steps: 0,
+                budget: 1 + (s.index % 4) as usize,
+            });
+        }
         let errors = self.drain(s, stats, true, &allowed);
         if sent && errors == 0 {
             stats.accepted += 1;
         }
+        if self.lazy.iter().flatten().any(|l| l.steps >= 24) {
+            self.finish_lazy(s.index, stats);
+        }
         *stats.per_type_time.entry(s.kind).or_default() += t0.elapsed();
     }
 
-    /// Reads every socket until all are empty, checking each message.
-    /// Returns how many error replies the sender got (its promiscuous
-    /// copy not counted).
+    /// Reads every socket until all are empty, checking each message —
+    /// except a socket with a dump left running (`Lazy`), of which only a
+    /// few messages are read per step. Returns how many error replies the
+    /// sender got (its promiscuous copy not counted).
     fn drain(&mut self, s: &Step, stats: &mut Stats, count: bool, promisc: &[bool]) -> usize {
         let req = &s.bytes;
         let mut errors_to_sender = 0;
         let mut track = DumpTrack::default();
         let mut last_dump: Option<Vec<u8>> = None;
+        let mut read = vec![0usize; self.socks.len()];
         loop {
             let mut any = false;
             for (i, &promisc) in promisc.iter().enumerate().take(self.socks.len()) {
-                while let Some(m) = self.recv(i, false) {
+                loop {
+                    if let Some(l) = &self.lazy[i] {
+                        if read[i] >= l.budget {
+                            break;
+                        }
+                    }
+                    let Some(m) = self.recv(i, false) else { break };
+                    read[i] += 1;
                     any = true;
-                    let r = match validate::classify(req, &m, promisc) {
+                    let is_err = m.get(2).is_some_and(|&e| e != 0);
+                    if self.lazy_dump_message(i, &m, s.index, stats) {
+                        // ENOENT: the dump this very request asked for
+                        // found nothing.
+                        if is_err && i == s.sock {
+                            errors_to_sender += 1;
+                            if count {
+                                *stats.reply_errno.entry(m[2]).or_default() += 1;
+                            }
+                        }
+                        continue;
+                    }
+                    let mut r = match validate::classify(req, &m, promisc) {
                         Ok(Class::PromiscAltered) if self.strict_promisc => Err(validate::Violation(
                             "promiscuous copy differs from the request (af_key sends the request's bytes)".into(),
                         )),
                         r => r,
                     };
+                    let mut current = true;
+                    if r.is_err() {
+                        // Left in the queue of a socket being read slowly:
+                        // an answer to an earlier request.
+                        if let Some(l) = &self.lazy[i] {
+                            if let Some(c) = l
+                                .history
+                                .iter()
+                                .rev()
+                                .find_map(|old| validate::classify(old, &m, promisc).ok())
+                            {
+                                r = Ok(c);
+                                current = false;
+                            }
+                        }
+                    }
+                    if r.is_err() && promisc {
+                        // A promiscuous socket's copy of a message of a
+                        // dump left running elsewhere (af_key copies them).
+                        let c = self.lazy.iter().flatten().find_map(|l| {
+                            match validate::classify(&l.req, &m, false) {
+                                Ok(c @ Class::Dump { .. }) => Some(c),
+                                _ => None,
+                            }
+                        });
+                        if let Some(c) = c {
+                            r = Ok(c);
+                            current = false;
+                        }
+                    }
                     let c = match r {
                         Ok(c) => c,
                         Err(v) => {
@@ -297,6 +384,9 @@ impl Kernel {
                         }
                     };
                     stats.count_class(c);
+                    if !current {
+                        continue;
+                    }
                     let problem = match c {
                         // A promiscuous sender gets its own error reply
                         // twice (af_key: "you receive it twice").
@@ -349,7 +439,7 @@ impl Kernel {
                 break;
             }
         }
-        if track.msgs > 0 && !track.done {
+        if track.msgs > 0 && !track.done && self.lazy[s.sock].is_none() {
             stats.fail(Failure {
                 kind: "dump",
                 index: s.index,
@@ -362,6 +452,79 @@ impl Kernel {
             });
         }
         errors_to_sender.min(1)
+    }
+
+    /// A message of the dump left running on socket `i`, if it is one:
+    /// checked against that dump's request and sequence.
+    fn lazy_dump_message(&mut self, i: usize, m: &[u8], index: u64, stats: &mut Stats) -> bool {
+        let Some(l) = &mut self.lazy[i] else {
+            return false;
+        };
+        let Some(h) = Hdr::read(m) else { return false };
+        if h.msg_type != l.req[1] || (h.errno != 0 && h.errno != 2) || h.pid != PID {
+            return false;
+        }
+        let fail = |stats: &mut Stats, what: String| {
+            stats.fail(Failure {
+                kind: "dump",
+                index,
+                what: format!("dump left running on socket {i}: {what}"),
+                request: l.req.clone(),
+                reply: Some(m.to_vec()),
+            })
+        };
+        match validate::classify(&l.req, m, false) {
+            Ok(Class::Dump { seq }) => {
+                stats.count_class(Class::Dump { seq });
+                if let Err(v) = l.track.push(seq) {
+                    fail(stats, v.0);
+                }
+                if let Some(e) = validate::entry_of(m) {
+                    if !matches!(e, Entry::Sa(_, _, 0)) && !l.seen.insert(e.clone()) {
+                        fail(stats, format!("{e:?} dumped twice"));
+                    }
+                }
+            }
+            // The SAD/SPD went empty before the dump's first message.
+            Ok(Class::ErrorReply(2)) if l.track.msgs == 0 => l.track.done = true,
+            Ok(c) => fail(stats, format!("classified {c:?}")),
+            Err(v) => fail(stats, v.0),
+        }
+        if l.track.done {
+            self.lazy[i] = None;
+        }
+        true
+    }
+
+    /// Reads every dump left running to its end (before a full dump, and
+    /// when one has run for long).
+    fn finish_lazy(&mut self, index: u64, stats: &mut Stats) {
+        for i in 0..self.socks.len() {
+            let Some(l) = &mut self.lazy[i] else { continue };
+            l.budget = usize::MAX;
+            let req = l.req.clone();
+            let step = Step {
+                index,
+                sock: i,
+                bytes: req,
+                kind: 0,
+                mutations: Vec::new(),
+            };
+            let allowed: Vec<bool> = self.socks.iter().map(|k| k.promisc).collect();
+            self.drain(&step, stats, false, &allowed);
+            if let Some(l) = self.lazy[i].take() {
+                stats.fail(Failure {
+                    kind: "dump",
+                    index,
+                    what: format!(
+                        "dump left running on socket {i} ended after {} messages without seq 0",
+                        l.track.msgs
+                    ),
+                    request: l.req,
+                    reply: None,
+                });
+            }
+        }
     }
 
     /// One full DUMP or X_SPDDUMP on the dumper socket: every message must
@@ -446,6 +609,7 @@ impl Kernel {
     /// end.
     pub fn check_tables(&mut self, index: u64, stats: &mut Stats) {
         self.log_line(&format!("{index} dump\n"));
+        self.finish_lazy(index, stats);
         if let Some(n) = self.full_dump(10, index, stats) {
             stats.dumps += 1;
             stats.dumped_sas += n as u64;
