@@ -59,9 +59,9 @@ struct Args {
     #[arg(long, default_value_t = 20)]
     max_failures: usize,
     /// Host: the engine's max_states / max_policies.
-    #[arg(long, default_value_t = 4096)]
+    #[arg(long, default_value_t = 1000)]
     max_states: usize,
-    #[arg(long, default_value_t = 4096)]
+    #[arg(long, default_value_t = 1000)]
     max_policies: usize,
     /// Kernel (private namespace): loopback UDP through the SPD every N messages; 0 never.
     #[arg(long, default_value_t = 0)]
