@@ -69,8 +69,9 @@ struct Args {
     /// Print progress every N messages (0: never).
     #[arg(long, default_value_t = 0)]
     progress: u64,
-    /// Kernel: seconds a full dump may go without a message before it counts as stalled.
-    #[arg(long, default_value_t = 20)]
+    /// Kernel: seconds a full dump may go without a message before it counts
+    /// as stalled (dumps continue inside recv(), so only a bug waits at all).
+    #[arg(long, default_value_t = 60)]
     dump_timeout: u64,
     /// Fail on a promiscuous copy that is not the request byte for byte
     /// (af_key's; rxfrm's copy stops at the first malformed extension).

@@ -64,7 +64,7 @@ impl Default for Options {
             max_policies: 1000,
             poke_every: 0,
             progress_every: 0,
-            dump_timeout: Duration::from_secs(20),
+            dump_timeout: Duration::from_secs(60),
             strict_promisc: false,
         }
     }
