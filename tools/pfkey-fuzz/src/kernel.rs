@@ -274,7 +274,9 @@ impl Kernel {
         for l in self.lazy.iter_mut().flatten() {
             l.history.push(s.bytes.clone());
             l.steps += 1;
-            l.budget = 1 + (s.index % 4) as usize;
+            if !l.track.done {
+                l.budget = 1 + (s.index % 4) as usize;
+            }
         }
         // Every other accepted DUMP/X_SPDDUMP is read a few messages per
         // step while the other sockets go on changing the tables.
@@ -294,7 +296,12 @@ impl Kernel {
         if sent && errors == 0 {
             stats.accepted += 1;
         }
-        if self.lazy.iter().flatten().any(|l| l.steps >= 24) {
+        if self
+            .lazy
+            .iter()
+            .flatten()
+            .any(|l| l.steps >= 24 && !l.track.done)
+        {
             self.finish_lazy(s.index, stats);
         }
         *stats.per_type_time.entry(s.kind).or_default() += t0.elapsed();
@@ -319,7 +326,12 @@ impl Kernel {
                             break;
                         }
                     }
-                    let Some(m) = self.recv(i, false) else { break };
+                    let Some(m) = self.recv(i, false) else {
+                        if self.lazy[i].as_ref().is_some_and(|l| l.track.done) {
+                            self.lazy[i] = None;
+                        }
+                        break;
+                    };
                     read[i] += 1;
                     any = true;
                     let is_err = m.get(2).is_some_and(|&e| e != 0);
@@ -461,7 +473,8 @@ impl Kernel {
             return false;
         };
         let Some(h) = Hdr::read(m) else { return false };
-        if h.msg_type != l.req[1] || (h.errno != 0 && h.errno != 2) || h.pid != PID {
+        if l.track.done || h.msg_type != l.req[1] || (h.errno != 0 && h.errno != 2) || h.pid != PID
+        {
             return false;
         }
         let fail = |stats: &mut Stats, what: String| {
@@ -491,7 +504,9 @@ impl Kernel {
             Err(v) => fail(stats, v.0),
         }
         if l.track.done {
-            self.lazy[i] = None;
+            // What is still queued behind it is read now, matched to the
+            // requests it answers; the record goes once the queue is empty.
+            l.budget = usize::MAX;
         }
         true
     }
@@ -512,7 +527,7 @@ impl Kernel {
             };
             let allowed: Vec<bool> = self.socks.iter().map(|k| k.promisc).collect();
             self.drain(&step, stats, false, &allowed);
-            if let Some(l) = self.lazy[i].take() {
+            if let Some(l) = self.lazy[i].take().filter(|l| !l.track.done) {
                 stats.fail(Failure {
                     kind: "dump",
                     index,
