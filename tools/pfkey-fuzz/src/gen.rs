@@ -22,9 +22,16 @@ use rxfrm_logic::pfkey::{
     SensRepr, SpiRangeRepr,
 };
 
-/// The `sadb_msg_pid` of every request: fixed, so that the bytes depend
-/// on the seed only (the kernel echoes it and never checks it).
+/// The `sadb_msg_pid` of requests: fixed, so that the bytes depend on the
+/// seed only (the kernel echoes it and never checks it), plus the sending
+/// socket's index (see [`pid_of`]).
 pub const PID: u32 = 0x00f0_0f00;
+
+/// The pid socket `sock` puts in its requests: dumps of different sockets
+/// stay apart where a promiscuous socket sees them all (af_key).
+pub fn pid_of(sock: usize) -> u32 {
+    PID + sock as u32
+}
 
 /// Sockets a run sends from: 0–2 registered for AH, ESP and IPComp, 3
 /// promiscuous, 4 plain.
@@ -211,7 +218,9 @@ impl Gen {
         }
         if let Some((kind, left)) = self.burst {
             self.burst = (left > 1).then_some((kind, left - 1));
-            let bytes = self.burst_msg(kind).encode();
+            let mut m = self.burst_msg(kind);
+            m.hdr.pid = pid_of(sock);
+            let bytes = m.encode();
             return Step {
                 index,
                 sock,
@@ -222,6 +231,7 @@ impl Gen {
         }
         let kind = self.pick_kind();
         let mut msg = self.valid(kind);
+        msg.hdr.pid = pid_of(sock);
         let mut mutations = Vec::new();
         let bytes = if self.rng.random_range(0..100) < self.mutate_pct {
             let n = self.rng.random_range(1..=3);

@@ -5,7 +5,7 @@
 //! it is sent, the log fsynced every N; after each send every socket is
 //! drained (non-blocking) and everything that arrived is validated.
 
-use crate::gen::{Step, PID, PLAIN, SOCKS};
+use crate::gen::{pid_of, Step, PLAIN, SOCKS};
 use crate::stats::{Failure, Stats};
 use crate::validate::{self, Class, DumpTrack, Entry, Hdr};
 use crate::wire::hex_rle;
@@ -35,17 +35,63 @@ struct Lazy {
     steps: u32,
     /// Messages to read from it in this step.
     budget: usize,
+    /// The last dump message (a promiscuous reader gets each twice).
+    last: Option<Vec<u8>>,
+    /// The socket was promiscuous at some point of the dump.
+    promisc_seen: bool,
 }
 
 struct KSock {
-    s: Socket,
     promisc: bool,
 }
 
+/// PF_KEY sockets as the harness uses them: real ones, or (for testing
+/// the harness itself) `sim::SimIo`'s.
+pub trait Io {
+    /// `send()` on socket `sock`; the errno on failure.
+    fn send(&mut self, sock: usize, b: &[u8]) -> Result<(), i32>;
+    /// The next message of `sock`: `None` if there is none (non-blocking)
+    /// or none came in time (`wait`).
+    fn recv(&mut self, sock: usize, wait: bool) -> Option<Vec<u8>>;
+}
+
+/// Real PF_KEY sockets.
+struct RealIo {
+    socks: Vec<Socket>,
+    buf: Vec<MaybeUninit<u8>>,
+}
+
+impl Io for RealIo {
+    fn send(&mut self, sock: usize, b: &[u8]) -> Result<(), i32> {
+        match self.socks[sock].send(b) {
+            Ok(n) if n == b.len() => Ok(()),
+            Ok(_) => Err(-1),
+            Err(e) => Err(e.raw_os_error().unwrap_or(-1)),
+        }
+    }
+
+    fn recv(&mut self, sock: usize, wait: bool) -> Option<Vec<u8>> {
+        let flags = libc::MSG_TRUNC | if wait { 0 } else { libc::MSG_DONTWAIT };
+        loop {
+            match self.socks[sock].recv_with_flags(&mut self.buf, flags) {
+                Ok(n) => {
+                    let n = n.min(self.buf.len());
+                    // SAFETY: recv initialised the first n bytes.
+                    let b =
+                        unsafe { std::slice::from_raw_parts(self.buf.as_ptr().cast::<u8>(), n) };
+                    return Some(b.to_vec());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+}
+
 pub struct Kernel {
+    io: Box<dyn Io>,
     socks: Vec<KSock>,
     lazy: Vec<Option<Lazy>>,
-    buf: Vec<MaybeUninit<u8>>,
     log: Option<File>,
     fsync_every: u64,
     logged: u64,
@@ -54,6 +100,8 @@ pub struct Kernel {
     poke: Option<(UdpSocket, UdpSocket)>,
     /// A promiscuous copy must be the request byte for byte.
     pub strict_promisc: bool,
+    /// This step's dump, once it answers, is to be read slowly.
+    want_lazy: bool,
 }
 
 fn open() -> io::Result<Socket> {
@@ -64,12 +112,13 @@ fn open() -> io::Result<Socket> {
     )
 }
 
-fn header(t: u8, satype: u8, seq: u32) -> Vec<u8> {
+/// A bare header from socket `sock` (its own `sadb_msg_pid`).
+fn header(sock: usize, t: u8, satype: u8, seq: u32) -> Vec<u8> {
     let mut m = vec![2, t, 0, satype];
     m.extend(2u16.to_ne_bytes());
     m.extend(0u16.to_ne_bytes());
     m.extend(seq.to_ne_bytes());
-    m.extend(PID.to_ne_bytes());
+    m.extend(pid_of(sock).to_ne_bytes());
     m
 }
 
@@ -114,8 +163,24 @@ impl Kernel {
         for _ in 0..=SOCKS {
             let s = open()?;
             s.set_read_timeout(Some(dump_timeout))?;
-            socks.push(KSock { s, promisc: false });
+            socks.push(s);
         }
+        let io = RealIo {
+            socks,
+            buf: vec![MaybeUninit::uninit(); RECV_BUF],
+        };
+        Self::with_io(Box::new(io), log, fsync_every, dump_timeout, poke)
+    }
+
+    /// The harness over `io`'s `SOCKS + 1` sockets.
+    pub fn with_io(
+        io: Box<dyn Io>,
+        log: Option<&Path>,
+        fsync_every: u64,
+        dump_timeout: Duration,
+        poke: bool,
+    ) -> io::Result<Kernel> {
+        let socks: Vec<KSock> = (0..=SOCKS).map(|_| KSock { promisc: false }).collect();
         let log = match log {
             Some(p) => {
                 let mut f = File::create(p)?;
@@ -137,15 +202,16 @@ impl Kernel {
             None
         };
         Ok(Kernel {
+            io,
             lazy: socks.iter().map(|_| None).collect(),
             socks,
-            buf: vec![MaybeUninit::uninit(); RECV_BUF],
             log,
             fsync_every: fsync_every.max(1),
             logged: 0,
             dump_timeout,
             poke,
             strict_promisc: false,
+            want_lazy: false,
         })
     }
 
@@ -166,42 +232,25 @@ impl Kernel {
         }
     }
 
-    fn send(&self, sock: usize, b: &[u8]) -> Result<(), i32> {
-        match self.socks[sock].s.send(b) {
-            Ok(n) if n == b.len() => Ok(()),
-            Ok(_) => Err(-1),
-            Err(e) => Err(e.raw_os_error().unwrap_or(-1)),
-        }
+    fn send(&mut self, sock: usize, b: &[u8]) -> Result<(), i32> {
+        self.io.send(sock, b)
     }
 
     fn recv(&mut self, sock: usize, wait: bool) -> Option<Vec<u8>> {
-        let flags = libc::MSG_TRUNC | if wait { 0 } else { libc::MSG_DONTWAIT };
-        loop {
-            match self.socks[sock].s.recv_with_flags(&mut self.buf, flags) {
-                Ok(n) => {
-                    let n = n.min(self.buf.len());
-                    // SAFETY: recv initialised the first n bytes.
-                    let b =
-                        unsafe { std::slice::from_raw_parts(self.buf.as_ptr().cast::<u8>(), n) };
-                    return Some(b.to_vec());
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => return None,
-            }
-        }
+        self.io.recv(sock, wait)
     }
 
     /// Registers 0–2, makes 3 promiscuous; their answers are checked.
     pub fn setup(&mut self, stats: &mut Stats, flush: bool) {
         let mut msgs = vec![
-            (0, header(7, 2, 1)),
-            (1, header(7, 3, 2)),
-            (2, header(7, 9, 3)),
-            (3, header(11, 1, 4)),
+            (0, header(0, 7, 2, 1)),
+            (1, header(1, 7, 3, 2)),
+            (2, header(2, 7, 9, 3)),
+            (3, header(3, 11, 1, 4)),
         ];
         if flush {
-            msgs.insert(0, (PLAIN, header(9, 0, 5)));
-            msgs.insert(1, (PLAIN, header(19, 0, 6)));
+            msgs.insert(0, (PLAIN, header(PLAIN, 9, 0, 5)));
+            msgs.insert(1, (PLAIN, header(PLAIN, 19, 0, 6)));
         }
         for (i, (sock, m)) in msgs.into_iter().enumerate() {
             let step = Step {
@@ -279,20 +328,13 @@ impl Kernel {
             }
         }
         // Every other accepted DUMP/X_SPDDUMP is read a few messages per
-        // step while the other sockets go on changing the tables.
-        let is_dump =
-            Hdr::read(&s.bytes).is_some_and(|h| matches!(h.msg_type, 10 | 18) && h.pid == PID);
-        if sent && is_dump && self.lazy[s.sock].is_none() && s.index.is_multiple_of(2) {
-            self.lazy[s.sock] = Some(Lazy {
-                req: s.bytes.clone(),
-                track: DumpTrack::default(),
-                seen: BTreeSet::new(),
-                history: vec![s.bytes.clone()],
-                steps: 0,
-                budget: 1 + (s.index % 4) as usize,
-            });
-        }
+        // step, once it answers, while the other sockets go on changing
+        // the tables.
+        let is_dump = Hdr::read(&s.bytes).is_some_and(|h| matches!(h.msg_type, 10 | 18));
+        self.want_lazy =
+            sent && is_dump && self.lazy[s.sock].is_none() && s.index.is_multiple_of(2);
         let errors = self.drain(s, stats, true, &allowed);
+        self.want_lazy = false;
         if sent && errors == 0 {
             stats.accepted += 1;
         }
@@ -346,12 +388,12 @@ impl Kernel {
                         }
                         continue;
                     }
-                    let mut r = match validate::classify(req, &m, promisc) {
-                        Ok(Class::PromiscAltered) if self.strict_promisc => Err(validate::Violation(
-                            "promiscuous copy differs from the request (af_key sends the request's bytes)".into(),
-                        )),
-                        r => r,
+                    let classify = if self.strict_promisc {
+                        validate::classify_strict
+                    } else {
+                        validate::classify
                     };
+                    let mut r = classify(req, &m, promisc);
                     let mut current = true;
                     if r.is_err() {
                         // Left in the queue of a socket being read slowly:
@@ -361,26 +403,18 @@ impl Kernel {
                                 .history
                                 .iter()
                                 .rev()
-                                .find_map(|old| validate::classify(old, &m, promisc).ok())
+                                .find_map(|old| classify(old, &m, promisc).ok())
                             {
                                 r = Ok(c);
                                 current = false;
                             }
                         }
                     }
-                    if r.is_err() && promisc {
-                        // A promiscuous socket's copy of a message of a
-                        // dump left running elsewhere (af_key copies them).
-                        let c = self.lazy.iter().flatten().find_map(|l| {
-                            match validate::classify(&l.req, &m, false) {
-                                Ok(c @ Class::Dump { .. }) => Some(c),
-                                _ => None,
-                            }
-                        });
-                        if let Some(c) = c {
-                            r = Ok(c);
-                            current = false;
-                        }
+                    if r.is_err() && promisc && validate::is_dump_message(&m) {
+                        // A promiscuous socket's copy of another socket's
+                        // dump (af_key copies them; its reader checks it).
+                        r = Ok(Class::Dump { seq: 0 });
+                        current = false;
                     }
                     let c = match r {
                         Ok(c) => c,
@@ -426,6 +460,33 @@ impl Kernel {
                             if i == s.sock && promisc && last_dump.as_ref() == Some(&m) =>
                         {
                             None
+                        }
+                        Class::Dump { seq }
+                            if i == s.sock && self.want_lazy && self.lazy[i].is_none() =>
+                        {
+                            // The dump runs: from now on it is read slowly.
+                            let mut l = Lazy {
+                                req: req.clone(),
+                                track: DumpTrack::default(),
+                                seen: BTreeSet::new(),
+                                history: vec![req.clone()],
+                                steps: 0,
+                                budget: 1 + (s.index % 4) as usize,
+                                last: Some(m.clone()),
+                                promisc_seen: promisc,
+                            };
+                            let r = l.track.push(seq).err().map(|v| v.0);
+                            if let Some(e) = validate::entry_of(&m) {
+                                l.seen.insert(e);
+                            }
+                            if l.track.done {
+                                l.budget = usize::MAX;
+                            }
+                            read[i] = 1;
+                            last_dump = Some(m.clone());
+                            self.lazy[i] = Some(l);
+                            *stats.received.entry("slow-dumps").or_default() += 1;
+                            r
                         }
                         Class::Dump { seq } if i == s.sock => {
                             last_dump = Some(m.clone());
@@ -473,7 +534,17 @@ impl Kernel {
             return false;
         };
         let Some(h) = Hdr::read(m) else { return false };
-        if l.track.done || h.msg_type != l.req[1] || (h.errno != 0 && h.errno != 2) || h.pid != PID
+        // A promiscuous reader gets each message twice (af_key).
+        l.promisc_seen |= self.socks[i].promisc;
+        if l.promisc_seen && l.last.as_deref() == Some(m) {
+            stats.count_class(Class::PromiscCopy);
+            return true;
+        }
+        let want_pid = Hdr::read(&l.req).map_or(0, |r| r.pid);
+        if l.track.done
+            || h.msg_type != l.req[1]
+            || (h.errno != 0 && h.errno != 2)
+            || h.pid != want_pid
         {
             return false;
         }
@@ -488,6 +559,7 @@ impl Kernel {
         };
         match validate::classify(&l.req, m, false) {
             Ok(Class::Dump { seq }) => {
+                l.last = Some(m.to_vec());
                 stats.count_class(Class::Dump { seq });
                 if let Err(v) = l.track.push(seq) {
                     fail(stats, v.0);
@@ -500,8 +572,9 @@ impl Kernel {
             }
             // The SAD/SPD went empty before the dump's first message.
             Ok(Class::ErrorReply(2)) if l.track.msgs == 0 => l.track.done = true,
-            Ok(c) => fail(stats, format!("classified {c:?}")),
-            Err(v) => fail(stats, v.0),
+            // Not one of the dump's (a promiscuous copy, say): checked as
+            // any other message.
+            _ => return false,
         }
         if l.track.done {
             // What is still queued behind it is read now, matched to the
@@ -546,7 +619,7 @@ impl Kernel {
     /// parse, none repeat, seq count down, the last be seq 0. Returns the
     /// number of entries.
     fn full_dump(&mut self, t: u8, index: u64, stats: &mut Stats) -> Option<usize> {
-        let req = header(t, 0, 0);
+        let req = header(DUMPER, t, 0, 0);
         let step = Step {
             index,
             sock: DUMPER,
@@ -661,7 +734,7 @@ impl Kernel {
             let step = Step {
                 index: u64::MAX,
                 sock: PLAIN,
-                bytes: header(t, 0, 7),
+                bytes: header(PLAIN, t, 0, 7),
                 kind: t,
                 mutations: Vec::new(),
             };

@@ -4,7 +4,7 @@
 //!   [`mutate`] what is done to most of them;
 //! - [`validate`]: an independent, strict RFC 2367 checker of replies;
 //! - [`host`]: drives the key engine in-process; [`kernel`]: real PF_KEY
-//!   sockets;
+//!   sockets; [`sim`]: the kernel target's harness over simulated sockets;
 //! - [`run`]: the loop, logs, reproducers and replay; [`stats`]: the
 //!   report.
 
@@ -14,6 +14,8 @@ pub mod host;
 pub mod kernel;
 pub mod mutate;
 pub mod run;
+#[cfg(target_os = "linux")]
+pub mod sim;
 pub mod stats;
 pub mod validate;
 pub mod wire;

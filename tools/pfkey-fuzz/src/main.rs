@@ -20,6 +20,9 @@ enum TargetArg {
     Host,
     /// Real PF_KEY sockets (rxfrm.ko loaded, root).
     Kernel,
+    /// The kernel target's harness over PF_KEY sockets simulated in-process
+    /// (the engine with af_key's delivery rules): tests the harness.
+    Sim,
 }
 
 #[derive(Parser, Debug)]
@@ -77,6 +80,10 @@ struct Args {
     /// (af_key's; rxfrm's copy stops at the first malformed extension).
     #[arg(long)]
     strict_promisc: bool,
+    /// Sim: deliver exactly as Linux af_key does where rxfrm differs
+    /// (verbatim promiscuous copies, dump messages to promiscuous sockets).
+    #[arg(long)]
+    sim_af_key: bool,
 }
 
 fn main() -> ExitCode {
@@ -94,6 +101,7 @@ fn main() -> ExitCode {
         target: match a.target {
             TargetArg::Host => Target::Host,
             TargetArg::Kernel => Target::Kernel,
+            TargetArg::Sim => Target::Sim,
         },
         seed,
         count,
@@ -111,6 +119,7 @@ fn main() -> ExitCode {
         progress_every: a.progress,
         dump_timeout: Duration::from_secs(a.dump_timeout),
         strict_promisc: a.strict_promisc,
+        sim_af_key: a.sim_af_key,
     };
     eprintln!("pfkey-fuzz: seed {seed}");
     match run(&o) {

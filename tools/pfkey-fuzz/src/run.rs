@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 pub enum Target {
     Host,
     Kernel,
+    /// The kernel target's harness over sockets simulated in-process.
+    Sim,
 }
 
 #[derive(Clone, Debug)]
@@ -44,6 +46,9 @@ pub struct Options {
     pub dump_timeout: Duration,
     /// A promiscuous copy that is not the request byte for byte fails.
     pub strict_promisc: bool,
+    /// Sim: deliver exactly as Linux af_key (verbatim promiscuous copies,
+    /// dump messages copied to promiscuous sockets).
+    pub sim_af_key: bool,
 }
 
 impl Default for Options {
@@ -66,6 +71,7 @@ impl Default for Options {
             progress_every: 0,
             dump_timeout: Duration::from_secs(60),
             strict_promisc: false,
+            sim_af_key: false,
         }
     }
 }
@@ -184,6 +190,7 @@ pub fn run(o: &Options) -> Result<Stats, String> {
     let target_name = match o.target {
         Target::Host => "host",
         Target::Kernel => "kernel",
+        Target::Sim => "sim",
     };
     let mut stats = Stats::new(target_name, o.seed, o.out_dir.clone());
     let replay = match &o.replay {
@@ -219,8 +226,24 @@ pub fn run(o: &Options) -> Result<Stats, String> {
             }
             Engine::Kernel(Box::new(k))
         }
+        #[cfg(target_os = "linux")]
+        Target::Sim => {
+            let mut io = crate::sim::SimIo::new(crate::gen::SOCKS + 1);
+            io.af_key_exact = o.sim_af_key;
+            let mut k = crate::kernel::Kernel::with_io(
+                Box::new(io),
+                None,
+                o.fsync_every,
+                o.dump_timeout,
+                false,
+            )
+            .map_err(|e| e.to_string())?;
+            k.strict_promisc = o.strict_promisc;
+            k.setup(&mut stats, false);
+            Engine::Kernel(Box::new(k))
+        }
         #[cfg(not(target_os = "linux"))]
-        Target::Kernel => return Err("the kernel target needs Linux".into()),
+        Target::Kernel | Target::Sim => return Err("the kernel target needs Linux".into()),
     };
     let start = Instant::now();
     let mut gen = Gen::new(o.seed);
