@@ -301,6 +301,11 @@ impl Kernel {
         self.log_line(&format!("{} {} {}\n", s.index, s.sock, hex_rle(&s.bytes)));
         stats.count_step(s);
         let t0 = std::time::Instant::now();
+        // A socket sends again only once what it had queued is read: its
+        // answers then follow its requests one to one.
+        if self.lazy[s.sock].is_some() {
+            self.finish_lazy(s.index, stats, Some(s.sock));
+        }
         let before: Vec<bool> = self.socks.iter().map(|k| k.promisc).collect();
         let sent = match self.send(s.sock, &s.bytes) {
             Err(e) => {
@@ -344,7 +349,7 @@ impl Kernel {
             .flatten()
             .any(|l| l.steps >= 24 && !l.track.done)
         {
-            self.finish_lazy(s.index, stats);
+            self.finish_lazy(s.index, stats, None);
         }
         *stats.per_type_time.entry(s.kind).or_default() += t0.elapsed();
     }
@@ -445,7 +450,9 @@ impl Kernel {
                             if count {
                                 *stats.reply_errno.entry(n).or_default() += 1;
                             }
-                            (errors_to_sender > 1)
+                            // (Behind a slow dump, an identical earlier
+                            // request's answer may still be queued.)
+                            (errors_to_sender > 1 && self.lazy[i].is_none())
                                 .then(|| "two error replies to one request".to_string())
                         }
                         // af_key's pfkey_broadcast copies everything, even
@@ -534,12 +541,14 @@ impl Kernel {
             return false;
         };
         let Some(h) = Hdr::read(m) else { return false };
-        // A promiscuous reader gets each message twice (af_key).
+        // A promiscuous reader gets each message twice in a row (af_key).
         l.promisc_seen |= self.socks[i].promisc;
         if l.promisc_seen && l.last.as_deref() == Some(m) {
+            l.last = None;
             stats.count_class(Class::PromiscCopy);
             return true;
         }
+        l.last = None;
         let want_pid = Hdr::read(&l.req).map_or(0, |r| r.pid);
         if l.track.done
             || h.msg_type != l.req[1]
@@ -586,8 +595,11 @@ impl Kernel {
 
     /// Reads every dump left running to its end (before a full dump, and
     /// when one has run for long).
-    fn finish_lazy(&mut self, index: u64, stats: &mut Stats) {
+    fn finish_lazy(&mut self, index: u64, stats: &mut Stats, only: Option<usize>) {
         for i in 0..self.socks.len() {
+            if only.is_some_and(|o| o != i) {
+                continue;
+            }
             let Some(l) = &mut self.lazy[i] else { continue };
             l.budget = usize::MAX;
             let req = l.req.clone();
@@ -697,7 +709,7 @@ impl Kernel {
     /// end.
     pub fn check_tables(&mut self, index: u64, stats: &mut Stats) {
         self.log_line(&format!("{index} dump\n"));
-        self.finish_lazy(index, stats);
+        self.finish_lazy(index, stats, None);
         if let Some(n) = self.full_dump(10, index, stats) {
             stats.dumps += 1;
             stats.dumped_sas += n as u64;
