@@ -8,7 +8,7 @@ RUSTC_KERNEL ?= /usr/bin/rustc
 KMAKE  = $(MAKE) -C $(KDIR) M=$(ROOT) LLVM=1 RUSTC=$(RUSTC_KERNEL)
 ENV    = source $(ROOT)/scripts/env.sh &&
 
-.PHONY: all setup kernel kdir module setkey fuzzer host-test vm-test check fuzz demo shell bench clean
+.PHONY: all setup kernel kdir module setkey fuzzer lint host-test vm-test check fuzz demo shell bench clean
 
 all: module setkey
 
@@ -31,7 +31,11 @@ setkey: setup
 fuzzer: setup
 	@$(ENV) cargo build --release -q -p pfkey-fuzz
 
-host-test: setup
+# The layering rules of README "Architecture" (imports, where unsafe lives).
+lint:
+	@$(ROOT)/scripts/lint.sh
+
+host-test: setup lint
 	@$(ENV) cargo fmt --all --check
 	@$(ENV) cargo clippy -q --workspace --all-targets -- -D warnings
 	@$(ENV) cargo test -q --workspace

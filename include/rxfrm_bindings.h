@@ -25,8 +25,18 @@
 #include <linux/netfilter_ipv6.h>
 #include <net/dst.h>
 
+#include <linux/inetdevice.h>
+#include <linux/notifier.h>
+#include <linux/netdevice.h>
+#include <linux/slab.h>
+#include <net/protocol.h>
+#include <net/xfrm.h>
+#include <crypto/hash.h>
+#include <net/netfilter/ipv4/nf_defrag_ipv4.h>
+#include <net/netfilter/ipv6/nf_defrag_ipv6.h>
+
 #include "rxfrm_helpers.h"
-#include "rxfrm_net.h"
+#include "rxfrm_types.h"
 
 /* Macros bindgen can not evaluate, as constants it can. */
 const gfp_t RXFRM_GFP_KERNEL = GFP_KERNEL;
@@ -41,3 +51,15 @@ const unsigned int RXFRM_NF_FORWARD = NF_INET_FORWARD;
 const unsigned int RXFRM_NF_LOCAL_OUT = NF_INET_LOCAL_OUT;
 const unsigned char RXFRM_NFPROTO_IPV4 = NFPROTO_IPV4;
 const unsigned char RXFRM_NFPROTO_IPV6 = NFPROTO_IPV6;
+const unsigned int RXFRM_INET6_PROTO_NOPOLICY = INET6_PROTO_NOPOLICY;
+const unsigned short RXFRM_DST_NOXFRM = DST_NOXFRM;
+const int RXFRM_DST_OBSOLETE_DEAD = DST_OBSOLETE_DEAD;
+const unsigned int RXFRM_NETDEV_UP = NETDEV_UP;
+const unsigned int RXFRM_NETDEV_DOWN = NETDEV_DOWN;
+const unsigned int RXFRM_NETDEV_UNREGISTER = NETDEV_UNREGISTER;
+const int RXFRM_XFRM_POLICY_ALLOW = XFRM_POLICY_ALLOW;
+const int RXFRM_XFRM_POLICY_BLOCK = XFRM_POLICY_BLOCK;
+/* skb->cb: its size, and what the IPv4/IPv6 layers use of it on input. */
+const size_t RXFRM_SKB_CB_SIZE = sizeof_field(struct sk_buff, cb);
+const size_t RXFRM_IPCB_SIZE = sizeof(struct inet_skb_parm) > sizeof(struct inet6_skb_parm) ?
+			       sizeof(struct inet_skb_parm) : sizeof(struct inet6_skb_parm);

@@ -39,6 +39,12 @@ sys::param::module_param_uint!(
     "SAs allowed per network namespace (ADD/GETSPI beyond it fail with ENOBUFS)"
 );
 sys::param::module_param_uint!(
+    force_async,
+    0,
+    0o644,
+    "1: run every new SA's crypto through cryptd (asynchronous completions, for testing)"
+);
+sys::param::module_param_uint!(
     max_policies,
     1_048_576,
     0o644,
@@ -46,45 +52,47 @@ sys::param::module_param_uint!(
 );
 
 struct Rxfrm {
-    // Dropped in this order: no more ESP input, no new socket, then the
-    // namespaces' states (hooks, tables, bundles), then the bundle cache.
+    // Dropped in declaration order: no more IPsec input, no key manager, no
+    // device events, no new socket, then the namespaces' states (hooks,
+    // tables, bundles), then the bundle entries' slab, then the compressors
+    // (every SA is gone by then).
     _esp: sys::proto::ProtoRegistration,
+    _ah: sys::proto::ProtoRegistration,
+    _ipcomp: sys::proto::ProtoRegistration,
     _km: sys::sockpol::KmRegistration,
-    _netdev: sys::dst::NetdevNotifier,
-    _addrs: sys::dst::AddrNotifiers,
-    _family: sys::sock::FamilyRegistration,
-    _pernet: sys::pernet::PernetRegistration,
-    _dst: DstCache,
-}
-
-/// The bundle entries' slab, destroyed last.
-struct DstCache;
-
-impl Drop for DstCache {
-    fn drop(&mut self) {
-        sys::dst::exit();
-    }
+    _events: sys::notify::NetEventsRegistration<netns::Events>,
+    _family: sys::sock::FamilyRegistration<af_key::PfKey>,
+    _pernet: sys::pernet::PernetRegistration<netns::NetState>,
+    _bundles: sys::bundle::BundleRegistration,
+    _comp: sys::comp::CompRegistration,
 }
 
 impl kernel::Module for Rxfrm {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        sys::dst::init()?;
-        let dst = DstCache;
+        // Each one is undone (dropped) if a later one fails.
+        let comp = sys::comp::CompRegistration::new()?;
+        let bundles = sys::bundle::BundleRegistration::new()?;
         let pernet = sys::pernet::PernetRegistration::new()?;
         let family = sys::sock::FamilyRegistration::new()?;
-        let esp = sys::proto::ProtoRegistration::esp()?;
+        let events = sys::notify::NetEventsRegistration::new()?;
         let km = sys::sockpol::KmRegistration::new();
-        let netdev = sys::dst::NetdevNotifier::new()?;
-        let addrs = sys::dst::AddrNotifiers::new()?;
-        pr_info!("rxfrm {} loaded: PF_KEY v2 and ESP ready\n", env!("RXFRM_VERSION"));
+        let esp = sys::proto::ProtoRegistration::new::<datapath::input::Esp>()?;
+        let ah = sys::proto::ProtoRegistration::new::<datapath::input::Ah>()?;
+        let ipcomp = sys::proto::ProtoRegistration::new::<datapath::input::IpComp>()?;
+        pr_info!(
+            "rxfrm {} loaded: PF_KEY v2, ESP, AH and IPcomp ready\n",
+            env!("RXFRM_VERSION")
+        );
         Ok(Rxfrm {
             _esp: esp,
+            _ah: ah,
+            _ipcomp: ipcomp,
             _km: km,
-            _netdev: netdev,
-            _addrs: addrs,
+            _events: events,
             _family: family,
             _pernet: pernet,
-            _dst: dst,
+            _bundles: bundles,
+            _comp: comp,
         })
     }
 }

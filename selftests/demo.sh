@@ -1,5 +1,5 @@
 #!/bin/bash
-# `make demo`, inside the VM: what rxfrm does so far.
+# `make demo`, inside the VM: what rxfrm does.
 . "$RXFRM_ROOT/selftests/lib/ktest.sh"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { printf '\033[2m# %s\033[0m\n' "$*"; "$@"; }
@@ -39,6 +39,21 @@ show ip netns exec node "$SETKEY" -D
 step "datapath counters (/proc/net/rxfrm_stat, Linux xfrm_stat names; non-zero only)"
 ip netns exec node awk '$2 != 0' /proc/net/rxfrm_stat; ip netns exec peer awk '$2 != 0' /proc/net/rxfrm_stat
 echo "(counters not listed are 0)"
+
+step "ESP and AH on one flow: the FAQ's h2h-esp-ah example (AH outermost), both directions"
+cat "$ROOT/selftests/seed/h2h-esp-ah.conf"
+for ns in node peer; do ip netns exec $ns "$SETKEY" -F; ip netns exec $ns "$SETKEY" -FP; done
+show ip netns exec node "$SETKEY" -f "$ROOT/selftests/seed/h2h-esp-ah.conf"
+# The peer: the same SAs, and the FAQ's policy for its own direction.
+{ grep '^add' "$ROOT/selftests/seed/h2h-esp-ah.conf"
+  echo 'spdadd 20.1.1.1 10.1.1.1 any -P out ipsec esp/transport//use ah/transport//use;'
+} | ip netns exec peer "$SETKEY" -c
+ip netns exec peer timeout 30 tcpdump -c 2 -ni eth0 2>/dev/null > /tmp/demo-wire.txt &
+show ip netns exec node ping -c 3 20.1.1.1
+wait
+echo "# on the wire (tcpdump on the peer):"; cat /tmp/demo-wire.txt
+step "both SAs of each direction counted the traffic: ESP and AH (setkey -D on the node)"
+show ip netns exec node "$SETKEY" -D
 ip netns del node; ip netns del peer
 
 step "flush"

@@ -1,34 +1,34 @@
 //! Delivery of engine output to PF_KEY sockets.
 
-use super::wants;
+use super::{wants, PfKey, Sock};
 use crate::logic::engine::{Audience, Build, Outbox};
 use crate::logic::pfkey::{build_into, build_len, Errno, MsgWriter};
-use crate::sys::skb::{Gfp, Skb};
-use crate::sys::sock::{KeySock, SockList};
+use crate::sys::keymsg::{Gfp, KeyMsg};
+use crate::sys::sock::SockList;
 use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::prelude::*;
 
 /// Sizes the message with a counting pass, then fills a fresh skb.
-fn build_skb(build: &mut Build<'_>) -> Result<Skb, Errno> {
+fn build_skb(build: &mut Build<'_>) -> Result<KeyMsg, Errno> {
     let mut sized = |w: &mut MsgWriter<'_>| build(w);
     let len = build_len(&mut sized)?;
-    let mut skb = Skb::alloc(len, Gfp::Kernel).ok_or(Errno::ENOBUFS)?;
+    let mut skb = KeyMsg::alloc(len, Gfp::Kernel).ok_or(Errno::ENOBUFS)?;
     build_into(skb.data_mut(), &mut sized)?;
     Ok(skb)
 }
 
 /// Messages built while the engine lock is held, delivered after.
-pub(super) struct Pending {
-    msgs: KVec<(Audience, Skb)>,
+pub(crate) struct Outgoing {
+    msgs: KVec<(Audience, KeyMsg)>,
     /// Some socket of the namespace is promiscuous (sampled at creation).
     promisc: bool,
 }
 
-impl Pending {
-    pub(super) fn new(socks: &SockList) -> Self {
+impl Outgoing {
+    pub(crate) fn new(socks: &SockList<PfKey>) -> Self {
         let mut promisc = false;
         socks.for_each(|s| promisc |= s.state().is_promisc());
-        Pending {
+        Outgoing {
             msgs: KVec::new(),
             promisc,
         }
@@ -37,7 +37,7 @@ impl Pending {
     /// Delivers everything. A full receive queue drops the message for
     /// that socket only; the result says whether every message meant for
     /// the sender reached it (af_key's `one_sk` result).
-    pub(super) fn deliver(&mut self, socks: &SockList, sender: Option<&KeySock<'_>>) -> Result {
+    pub(crate) fn deliver(&mut self, socks: &SockList<PfKey>, sender: Option<&Sock<'_>>) -> Result {
         let mut res = Ok(());
         for (to, skb) in core::mem::take(&mut self.msgs) {
             // Sender-directed messages reach the sender after the loop
@@ -65,9 +65,14 @@ impl Pending {
         }
         res
     }
+
+    /// Delivers everything to whom it is for (no sender: the tick's).
+    pub(crate) fn deliver_all(&mut self, socks: &SockList<PfKey>) {
+        let _ = self.deliver(socks, None);
+    }
 }
 
-impl Outbox for Pending {
+impl Outbox for Outgoing {
     fn wanted(&self, to: Audience) -> bool {
         to != Audience::PromiscOnly || self.promisc
     }
@@ -80,11 +85,11 @@ impl Outbox for Pending {
 
 /// Straight to one socket (dump replies), failing when its queue is full.
 pub(super) struct SenderBox<'a, 'b> {
-    sock: &'a KeySock<'b>,
+    sock: &'a Sock<'b>,
 }
 
 impl<'a, 'b> SenderBox<'a, 'b> {
-    pub(super) fn new(sock: &'a KeySock<'b>) -> Self {
+    pub(super) fn new(sock: &'a Sock<'b>) -> Self {
         SenderBox { sock }
     }
 }

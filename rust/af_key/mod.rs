@@ -1,19 +1,32 @@
 //! PF_KEY v2 (RFC 2367 + KAME extensions) on top of `sys::sock`: runs each
 //! message through the namespace's key engine (`logic::engine`, pure logic)
 //! and delivers what it emits, as af_key's `pfkey_broadcast` does.
+//!
+//! A new PF_KEY message type plugs in at the engine (`logic/engine/mod.rs`
+//! dispatches on the type; the codec is `logic/pfkey`); this file only
+//! carries messages between sockets and the engine.
+
+#![deny(unsafe_code)]
 
 mod deliver;
 
 use crate::logic::algs::{AlgDesc, ALGS};
 use crate::logic::engine::{AlgProbe, Audience, Engine, Limits, Rejected, SockCtl};
 use crate::logic::pfkey::consts::{SADB_DUMP, SADB_GET};
-use crate::netns::NetState;
-use crate::sys::sock::KeySock;
+use crate::netns::{self, Control};
+use crate::sys::sock::{KeyFamily, KeySock};
 use crate::sys::util::{errno, real_seconds};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
-use deliver::{Pending, SenderBox};
+pub(crate) use deliver::Outgoing;
+use deliver::SenderBox;
 use kernel::prelude::*;
 use kernel::sync::Mutex;
+
+/// The PF_KEY socket family.
+pub(crate) struct PfKey;
+
+/// A PF_KEY socket.
+pub(crate) type Sock<'a> = KeySock<'a, PfKey>;
 
 /// State of one PF_KEY socket.
 #[pin_data]
@@ -29,12 +42,12 @@ pub(crate) struct SockState {
 }
 
 impl SockState {
-    pub(crate) fn new() -> impl PinInit<Self> {
-        pin_init!(SockState {
+    pub(crate) fn new() -> impl PinInit<Self, Error> {
+        try_pin_init!(SockState {
             ctl <- kernel::new_mutex!(SockCtl::default(), "rxfrm_sock_ctl"),
             registered: AtomicU32::new(0),
             promisc: AtomicBool::new(false),
-        })
+        }? Error)
     }
 
     fn sync_flags(&self, ctl: &SockCtl) {
@@ -52,7 +65,7 @@ impl SockState {
 }
 
 /// Algorithms the running kernel can instantiate.
-struct KernelProbe;
+pub(crate) struct KernelProbe;
 
 /// Probe results by position in `ALGS`: 0 unknown, 1 available, 2 not.
 /// A miss costs a `request_module()` round trip to user space, so each
@@ -81,47 +94,81 @@ fn limits() -> Limits {
     }
 }
 
+impl KeyFamily for PfKey {
+    type Sock = SockState;
+
+    fn new_sock() -> impl PinInit<SockState, Error> {
+        SockState::new()
+    }
+
+    fn created(sock: &Sock<'_>) -> Result {
+        let net = sock.net();
+        let ns = netns::state(&net).ok_or(crate::sys::util::errno(crate::sys::bindings::EAFNOSUPPORT))?;
+        ns.socks.add(sock)
+    }
+
+    fn sendmsg(sock: &Sock<'_>, msg: &[u8]) -> Result {
+        on_sendmsg(sock, msg)
+    }
+
+    fn received(sock: &Sock<'_>) {
+        on_recv(sock);
+    }
+
+    fn release(sock: &Sock<'_>) {
+        let net = sock.net();
+        if let Some(ns) = netns::state(&net) {
+            ns.socks.remove(sock);
+        }
+        // Closing: drop any dump in progress.
+        sock.state().ctl.lock().dump = None;
+    }
+}
+
 /// A message arrived from user space. `Err` is returned from sendmsg; a
 /// message the engine refused after its header was read is answered with
 /// an error reply instead, as af_key does.
-pub(crate) fn on_sendmsg(sock: &KeySock<'_>, msg: &[u8]) -> Result {
+fn on_sendmsg(sock: &Sock<'_>, msg: &[u8]) -> Result {
     let net = sock.net();
-    let state = net.state();
-    let mut pending = Pending::new(&state.socks);
+    let ns = netns::state(&net).ok_or(crate::sys::util::errno(crate::sys::bindings::EAFNOSUPPORT))?;
+    let mut pending = Outgoing::new(&ns.socks);
     let res = {
-        let mut engine = state.engine.lock();
-        let mut ctl = sock.state().ctl.lock();
+        let mut ctl = ns.ctl.lock();
+        let Control { engine, dp } = &mut *ctl;
+        let mut sctl = sock.state().ctl.lock();
         engine.limits = limits();
         // GET and DUMP report the packet counters as of now.
         if matches!(msg.get(1), Some(&SADB_GET) | Some(&SADB_DUMP)) {
-            crate::datapath::counters(&state.dp, &mut engine, real_seconds());
+            crate::datapath::counters(&ns.dp, dp, engine, real_seconds());
         }
-        let res = engine.handle(msg, &mut ctl, real_seconds(), &KernelProbe, &mut pending);
-        crate::datapath::sync(state.net, &state.dp, &mut engine);
-        sock.state().sync_flags(&ctl);
-        if res.is_ok() && ctl.dump.is_some() {
+        let res = engine.handle(msg, &mut sctl, real_seconds(), &KernelProbe, &mut pending);
+        crate::datapath::mirror(ns.net(), &ns.dp, dp, engine);
+        sock.state().sync_flags(&sctl);
+        if res.is_ok() && sctl.dump.is_some() {
             // Deliver what precedes the dump first, then start it.
-            let _ = pending.deliver(&state.socks, Some(sock));
-            continue_dump(&engine, &mut ctl, sock);
+            let _ = pending.deliver(&ns.socks, Some(sock));
+            continue_dump(engine, &mut sctl, sock);
         }
         res
     };
     // Replies lost to a full queue are the reader's loss, as in af_key.
-    let _ = pending.deliver(&state.socks, Some(sock));
+    let _ = pending.deliver(&ns.socks, Some(sock));
     match res {
         Ok(()) => Ok(()),
         Err(Rejected::Header(e)) => Err(errno(e.0 as u32)),
         Err(Rejected::Message(e)) => {
-            let mut reply = Pending::new(&state.socks);
+            let mut reply = Outgoing::new(&ns.socks);
             Engine::error_reply(msg, e, &mut reply).map_err(|e| errno(e.0 as u32))?;
-            reply.deliver(&state.socks, Some(sock)).map_err(|_| errno(e.0 as u32))
+            reply
+                .deliver(&ns.socks, Some(sock))
+                .map_err(|_| errno(e.0 as u32))
         }
     }
 }
 
 /// Emits dump messages straight to the reader while its queue has room
 /// (af_key's `pfkey_do_dump`); the rest follows as it reads.
-fn continue_dump(engine: &Engine, ctl: &mut SockCtl, sock: &KeySock<'_>) {
+fn continue_dump(engine: &Engine, ctl: &mut SockCtl, sock: &Sock<'_>) {
     let Some(dump) = ctl.dump.as_mut() else {
         return;
     };
@@ -133,6 +180,10 @@ fn continue_dump(engine: &Engine, ctl: &mut SockCtl, sock: &KeySock<'_>) {
         }
         match engine.dump_next(dump, &mut out) {
             Ok(true) => continue,
+            // The queue filled up meanwhile (another socket's broadcast):
+            // the same message goes when the reader drains it, as af_key's
+            // dump resumes (a transient ENOBUFS never ends a dump).
+            Err(crate::logic::pfkey::Errno::ENOBUFS) => return,
             // Done, or the reply could not be built: end the dump.
             Ok(false) | Err(_) => break,
         }
@@ -142,38 +193,20 @@ fn continue_dump(engine: &Engine, ctl: &mut SockCtl, sock: &KeySock<'_>) {
 
 /// The reader consumed a message: a pending dump continues once its queue
 /// is down to a third (af_key's threshold).
-pub(crate) fn on_recv(sock: &KeySock<'_>) {
+fn on_recv(sock: &Sock<'_>) {
     let (used, size) = sock.rmem();
     if 3 * used > size {
         return;
     }
     let net = sock.net();
-    let state = net.state();
-    let engine = state.engine.lock();
-    let mut ctl = sock.state().ctl.lock();
-    if ctl.dump.is_some() {
-        continue_dump(&engine, &mut ctl, sock);
+    let Some(ns) = netns::state(&net) else {
+        return;
+    };
+    let ctl = ns.ctl.lock();
+    let mut sctl = sock.state().ctl.lock();
+    if sctl.dump.is_some() {
+        continue_dump(&ctl.engine, &mut sctl, sock);
     }
-}
-
-/// Once a second: lifetimes and timeouts; EXPIRE messages go to the
-/// registered sockets.
-pub(crate) fn on_tick(state: &NetState) {
-    let mut pending = Pending::new(&state.socks);
-    {
-        let mut engine = state.engine.lock();
-        let now = real_seconds();
-        crate::datapath::tick(&state.dp, &mut engine, now, &KernelProbe, &mut pending);
-        engine.tick(now, &mut pending);
-        crate::datapath::sync(state.net, &state.dp, &mut engine);
-    }
-    let _ = pending.deliver(&state.socks, None);
-    state.dp.reclaim();
-}
-
-/// The socket is closing (already unlisted): drop any dump in progress.
-pub(crate) fn on_release(sock: &KeySock<'_>) {
-    sock.state().ctl.lock().dump = None;
 }
 
 /// Whether a message for `to` goes to `sock` in the broadcast loop (the

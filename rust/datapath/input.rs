@@ -1,406 +1,312 @@
-//! Input: the ESP protocol handler (decrypt, check, strip, hand back to
-//! the stack) and the inbound policy check at LOCAL_IN / FORWARD, which
-//! verifies decapsulated packets against their policy's templates and
-//! refuses clear text a policy requires protection for.
+//! Input: the protocol handlers of ESP (50), AH (51) and IPcomp (108), one
+//! path for all three as Linux's `xfrm_input`: find the SA by (destination,
+//! SPI/CPI, protocol), check the replay window before the crypto (ESP, AH),
+//! let the SA's transform verify and remove what it added (`xform`), then
+//! advance the window, let the mode strip the rest (`mode::decapsulate`),
+//! record the SA in the packet's sec_path and hand the packet back to the
+//! stack (`mode::reinject`). A nested packet (ESP inside AH, ...) comes
+//! back through here for each layer; what it went through is checked
+//! against the inbound policy at LOCAL_IN/FORWARD (`verify`).
 //!
-//! Both modes re-inject the decapsulated packet (`netif_rx`), so that it
-//! meets netfilter, routing and the policy check like any packet, as
-//! xfrm_input does for tunnels. It carries a mark naming the SA that
-//! decapsulated it, keyed to the skb's address and a per-namespace secret
-//! so that nothing else can produce one.
+//! Also the ICMP error handlers (`esp4_err`/`ah4_err`/`ipcomp4_err`...):
+//! an ICMP error about a packet of one of our SAs updates its route's PMTU.
 
-use super::hooks::{flow, Verdict};
-use super::sa::DpSa;
-use super::{Dp, InKey};
-use crate::logic::addr::IpAddr;
-use crate::logic::esp::{esn_unframe, parse_trailer, EspError, EspHeader, ESP_HDR_LEN};
-use crate::logic::secpath::{verify, verify_no_policy, AppliedSa};
+use super::mode;
+use super::sa::{Applied, DpSa};
+use super::xform::{self, Xform};
+use super::InKey;
+use crate::logic::spi::{ip_dst as outer_dst, spi_seq};
 use crate::logic::stats::Stat;
-use crate::logic::types::{Action, Dir, IpsecProto, Mode};
-use crate::sys::aead::{self, Completion, Run};
-use crate::sys::pernet::Net;
-use crate::sys::pkt::Pkt;
+use crate::logic::types::{IpsecProto, Mode};
+use crate::netns::Ns;
+use crate::sys::inflight::InFlightRef;
+use crate::sys::net::{DevRef, NetNs};
+use crate::sys::packet::Pkt;
+use crate::sys::proto::{
+    IcmpError, ProtoHandler, ICMPV6_PKT_TOOBIG, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, ICMP_REDIRECT,
+    NDISC_REDIRECT,
+};
 use crate::sys::rcu::RcuGuard;
+use crate::sys::secpath::{self, PushError};
+use core::sync::atomic::Ordering;
 use kernel::ffi::c_int;
-use kernel::prelude::*;
 use kernel::sync::Arc;
+use kernel::types::ARef;
 
-const EBADMSG: c_int = -(kernel::bindings::EBADMSG as c_int);
-const NEXTHDR_NONE: u8 = 59;
-const IPPROTO_IPIP: u8 = 4;
-const IPPROTO_IPV6: u8 = 41;
+/// ESP (IP protocol 50).
+pub(crate) struct Esp;
+/// AH (IP protocol 51).
+pub(crate) struct Ah;
+/// IPcomp (IP protocol 108).
+pub(crate) struct IpComp;
 
-fn tag(dp: &Dp, pkt: &Pkt) -> u64 {
-    (dp.secret ^ pkt.as_ptr() as u64)
-        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-        .rotate_left(29)
-}
+macro_rules! handler {
+    ($t:ident, $proto:expr, $name:expr, $p:expr) => {
+        impl ProtoHandler for $t {
+            const PROTO: u8 = $proto;
+            const NAME: &'static str = $name;
 
-/// Marks carry the SA id and this bit when the packet was a tunnel's.
-const MARK_TUNNEL: u64 = 1 << 40;
-
-/// The SA a re-injected packet was decapsulated with, if it was, and
-/// whether as a tunnel.
-fn marked_sa(dp: &Dp, pkt: &Pkt, g: &RcuGuard) -> Option<(Arc<DpSa>, bool)> {
-    let m = pkt.mark() ^ tag(dp, pkt);
-    let id = m & !MARK_TUNNEL;
-    // SAD ids are small; anything else is not a mark of ours.
-    if id == 0 || id >> 40 != 0 {
-        return None;
-    }
-    Some((dp.sa_by_id(g, id)?, m & MARK_TUNNEL != 0))
-}
-
-fn applied(sa: &DpSa, tunnel: bool) -> AppliedSa {
-    AppliedSa {
-        proto: sa.ident.proto,
-        mode: if tunnel {
-            Mode::Tunnel
-        } else {
-            Mode::Transport
-        },
-        spi: sa.ident.spi,
-        reqid: sa.ident.reqid,
-        src: sa.ident.src,
-        dst: sa.ident.dst,
-    }
-}
-
-/// LOCAL_IN (`Dir::Inbound`) and FORWARD (`Dir::Forward`).
-pub(crate) fn check(net: Net, dp: &Dp, pkt: &mut Pkt, v6: bool, dir: Dir) -> Verdict {
-    let g = RcuGuard::new();
-    let sa = marked_sa(dp, pkt, &g);
-    if sa.is_none() && dp.spd.is_empty(&g) {
-        return Verdict::Accept;
-    }
-    let Some(f) = flow(pkt, v6) else {
-        return Verdict::Accept;
-    };
-    let pol = dp.spd.lookup(&g, dir, &f.key);
-    if let Some((sa, tunnel)) = sa {
-        pkt.set_mark(0);
-        let a = [applied(&sa, tunnel)];
-        let ok = match pol {
-            None => verify_no_policy(&a).is_ok(),
-            Some(p) if p.action == Action::Discard => {
-                dp.count(Stat::XfrmInPolBlock);
-                return Verdict::Drop;
+            fn rcv(pkt: Pkt, v6: bool) -> c_int {
+                xfrm_rcv(pkt, v6, $p);
+                0
             }
-            Some(p) if p.action == Action::Ipsec => verify(&p.templates, &a).is_ok(),
-            Some(_) => verify(&[], &a).is_ok(),
+
+            fn err(pkt: &Pkt, v6: bool, e: IcmpError) -> c_int {
+                icmp_err(pkt, v6, e, $p);
+                0
+            }
+        }
+    };
+}
+handler!(Esp, 50, "ESP", IpsecProto::Esp);
+handler!(Ah, 51, "AH", IpsecProto::Ah);
+handler!(IpComp, 108, "IPcomp", IpsecProto::IpComp);
+
+/// A packet between the SA lookup and its re-injection: what the
+/// transform's input half needs, and what finishes it (possibly from an
+/// asynchronous crypto completion).
+pub(crate) struct InPkt {
+    /// Data at the transform's header, network header at the outer IP
+    /// header.
+    pub(crate) pkt: Pkt,
+    pub(crate) sa: Arc<DpSa>,
+    /// Counted: an asynchronous completion may outlive the call.
+    pub(crate) net: ARef<NetNs>,
+    pub(crate) v6: bool,
+    /// Bytes of outer IP header(s) in front of the transform.
+    pub(crate) l3_len: usize,
+    /// The sequence number (0 for IPcomp), as the replay window inferred
+    /// it (ESN: with its high half).
+    pub(crate) seq: u64,
+    /// The device the packet came on, re-injected on after an
+    /// asynchronous completion (dropped after that).
+    _dev: Option<DevRef>,
+    /// Counted until the packet is done: teardown waits for it.
+    _inflight: InFlightRef,
+}
+
+impl InPkt {
+    fn ns(&self) -> Option<&Ns> {
+        crate::netns::state_of(&self.net)
+    }
+
+    /// Dropped, and counted.
+    pub(crate) fn failed(self, s: Stat) {
+        if let Some(ns) = self.ns() {
+            ns.dp.count(s);
+        }
+    }
+
+    /// The ICV did not verify: counted for the SA too (`setkey -D`).
+    pub(crate) fn integrity_failed(self) {
+        self.sa
+            .counters
+            .integrity_fails
+            .fetch_add(1, Ordering::Relaxed);
+        if let Some(ns) = self.ns() {
+            ns.dp.touch();
+        }
+        self.failed(Stat::XfrmInStateProtoError)
+    }
+}
+
+/// What a transform verified and will have removed: `strip` header bytes
+/// in front of `payload_len` bytes of payload naming `next`.
+pub(crate) struct Verified {
+    pub(crate) strip: usize,
+    pub(crate) payload_len: usize,
+    pub(crate) next: u8,
+}
+
+impl Verified {
+    /// The rest of `xfrm_input`: the replay window, the SA's counters and
+    /// limits, the mode, the sec_path, re-injection.
+    pub(crate) fn finish(self, mut i: InPkt) {
+        let net = i.net.clone();
+        let Some(ns) = crate::netns::state_of(&net) else {
+            return;
         };
-        if !ok {
-            dp.count(if pol.is_some() {
-                Stat::XfrmInTmplMismatch
-            } else {
-                Stat::XfrmInNoPols
-            });
-            return Verdict::Drop;
+        let dp = &ns.dp;
+        let sa = i.sa.clone();
+        if sa.xform.replay_protected() && sa.replay_advance(i.seq).is_err() {
+            sa.counters.replay_fails.fetch_add(1, Ordering::Relaxed);
+            dp.touch();
+            return dp.count(Stat::XfrmInStateSeqError);
         }
-        return Verdict::Accept;
-    }
-    // Clear text. IPsec packets for this host are the protocol handlers';
-    // loopback traffic is never checked (Linux: lo is nopolicy).
-    if (dir == Dir::Inbound && matches!(f.key.proto, 50 | 51 | 108)) || pkt.from_loopback() {
-        return Verdict::Accept;
-    }
-    let refused = match pol {
-        None => None,
-        Some(p) if p.action == Action::Discard => Some(Stat::XfrmInPolBlock),
-        Some(p) if p.action == Action::Ipsec && verify(&p.templates, &[]).is_err() => {
-            Some(Stat::XfrmInTmplMismatch)
+        dp.touch();
+        if !sa.charge(i.l3_len + i.pkt.len()) {
+            return dp.count(Stat::XfrmInStateExpired);
         }
-        Some(_) => None,
-    };
-    let Some(stat) = refused else {
-        return Verdict::Accept;
-    };
-    // A UDP socket with its own bypass policy (an IKE daemon's) takes clear
-    // text whatever the SPD says, as the socket policy wins on Linux.
-    if dir == Dir::Inbound && f.key.proto == 17 {
-        let k = &f.key;
-        if crate::sys::sockpol::udp_inbound(net, pkt, &k.src, k.sport, &k.dst, k.dport)
-            == Some(crate::logic::pfkey::sockopt::SockPolicy::Bypass)
-        {
-            return Verdict::Accept;
+        // Mode "any" (KAME) decapsulates whatever the packet holds.
+        let tunnel = match sa.ident.mode {
+            Mode::Tunnel => true,
+            Mode::Transport => false,
+            Mode::Any => matches!(self.next, mode::IPPROTO_IPIP | mode::IPPROTO_IPV6),
+        };
+        if tunnel && !matches!(self.next, mode::IPPROTO_IPIP | mode::IPPROTO_IPV6) {
+            return dp.count(Stat::XfrmInStateModeError);
         }
-    }
-    dp.count(stat);
-    Verdict::Drop
-}
-
-/// A packet between decryption and re-injection.
-struct InCtx {
-    pkt: Pkt,
-    sa: Arc<DpSa>,
-    net: Net,
-    v6: bool,
-    /// Length of the outer IP header(s) in front of ESP.
-    l3_len: usize,
-    seq: u64,
-    /// ESN: what `esn_frame` borrowed in front of the ESP header.
-    esn_saved: Option<[u8; 4]>,
-}
-
-impl Completion for InCtx {
-    fn buffer(&mut self) -> &mut [u8] {
-        let off = self
-            .l3_len
-            .saturating_sub(if self.esn_saved.is_some() { 4 } else { 0 });
-        self.pkt.l3_mut().get_mut(off..).unwrap_or(&mut [])
-    }
-
-    fn complete(self: KBox<Self>, err: c_int) {
-        decrypted(KBox::into_inner(self), err);
+        let Some(inner_v6) = mode::decapsulate(
+            &mut i.pkt,
+            i.v6,
+            i.l3_len,
+            self.strip,
+            self.payload_len,
+            self.next,
+            tunnel,
+        ) else {
+            return dp.count(Stat::XfrmInHdrError);
+        };
+        let how = if tunnel {
+            Applied::Tunnel
+        } else {
+            Applied::Transport
+        };
+        if let Err(e) = record(&mut i.pkt, &sa, how) {
+            return dp.count(e);
+        }
+        let InPkt { pkt, .. } = i;
+        mode::reinject(pkt, inner_v6, tunnel);
     }
 }
 
-fn outer_dst(l3: &[u8], v6: bool) -> Option<IpAddr> {
-    if v6 {
-        Some(IpAddr::V6(l3.get(24..40)?.try_into().ok()?))
-    } else {
-        Some(IpAddr::V4(l3.get(16..20)?.try_into().ok()?))
+/// Records in `pkt`'s sec_path that `sa` was applied `how`.
+pub(super) fn record(pkt: &mut Pkt, sa: &DpSa, how: Applied) -> Result<(), Stat> {
+    let s = sa.shadow(how).ok_or(Stat::XfrmInError)?;
+    match secpath::push(pkt, s) {
+        Ok(()) => Ok(()),
+        // Linux: more than XFRM_MAX_DEPTH layers is XfrmInBufferError.
+        Err(PushError::Full) => Err(Stat::XfrmInBufferError),
+        Err(PushError::NoMem) => Err(Stat::XfrmInError),
     }
 }
 
-/// The ESP protocol handler (IPv4 and IPv6). Always consumes the packet.
-pub(crate) fn esp_rcv(mut pkt: Pkt, v6: bool) -> c_int {
+/// The protocol handler of all three. Always consumes the packet.
+fn xfrm_rcv(mut pkt: Pkt, v6: bool, proto: IpsecProto) {
     let Some(net) = pkt.net() else {
-        return 0;
+        return;
     };
-    let dp = &net.state().dp;
+    let Some(ns) = crate::netns::state(&net) else {
+        return;
+    };
+    let dp = &ns.dp;
     let Ok(l3_len) = usize::try_from(-pkt.network_offset()) else {
         dp.count(Stat::XfrmInHdrError);
-        return 0;
+        return;
     };
     if pkt.make_private(0, 0).is_err() {
         dp.count(Stat::XfrmInBufferError);
-        return 0;
+        return;
     }
     let l3 = pkt.l3_mut();
-    let (Some(dst), Some(esp)) = (outer_dst(l3, v6), l3.get(l3_len..)) else {
+    let (Some(dst), Some((spi, seq_lo))) = (
+        outer_dst(l3, v6),
+        l3.get(l3_len..).and_then(|b| spi_seq(proto, b)),
+    ) else {
         dp.count(Stat::XfrmInHdrError);
-        return 0;
+        return;
     };
-    let Ok(h) = EspHeader::new_checked(&*esp) else {
-        dp.count(Stat::XfrmInHdrError);
-        return 0;
-    };
-    let (spi, seq_lo, esp_len) = (h.spi(), h.seq(), esp.len());
-    let key = InKey {
-        dst,
-        spi,
-        proto: IpsecProto::Esp,
-    };
+    let key = InKey { dst, spi, proto };
     let Some(sa) = dp.sa_in.get(&RcuGuard::new(), &key).cloned() else {
         dp.count(Stat::XfrmInNoStates);
-        return 0;
-    };
-    if sa.expired.load(core::sync::atomic::Ordering::Relaxed) {
-        dp.count(Stat::XfrmInStateExpired);
-        return 0;
-    }
-    let seq = match sa.replay_check(seq_lo) {
-        Ok(s) => s,
-        Err(_) => {
-            sa.counters
-                .replay_fails
-                .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-            dp.touch();
-            dp.count(Stat::XfrmInStateSeqError);
-            return 0;
-        }
-    };
-    let l = sa.layout;
-    let fixed = ESP_HDR_LEN + l.iv_len + l.icv_len;
-    let ct = esp_len
-        .checked_sub(fixed)
-        .filter(|&c| c >= 2 && c & (l.block - 1) == 0);
-    if ct.is_none() {
-        dp.count(Stat::XfrmInHdrError);
-        return 0;
-    }
-    let Ok(esn_saved) = sa.frame(pkt.l3_mut(), l3_len, seq) else {
-        dp.count(Stat::XfrmInHdrError);
-        return 0;
-    };
-    let ctx = KBox::new(
-        InCtx {
-            pkt,
-            sa: sa.clone(),
-            net,
-            v6,
-            l3_len,
-            seq,
-            esn_saved,
-        },
-        GFP_ATOMIC,
-    );
-    let Ok(ctx) = ctx else {
-        dp.count(Stat::XfrmInBufferError);
-        return 0;
-    };
-    match aead::run(
-        sa.aead(),
-        false,
-        sa.assoclen(),
-        esp_len - ESP_HDR_LEN,
-        0,
-        ctx,
-    ) {
-        Run::Done(ctx, err) => decrypted(KBox::into_inner(ctx), err),
-        Run::Pending => {}
-    }
-    0
-}
-
-/// After decryption (in the handler, or from the crypto driver).
-fn decrypted(mut c: InCtx, err: c_int) {
-    if let Some(saved) = c.esn_saved {
-        esn_unframe(c.pkt.l3_mut(), c.l3_len, saved);
-    }
-    let dp = &c.net.state().dp;
-    let sa = c.sa.clone();
-    let relaxed = core::sync::atomic::Ordering::Relaxed;
-    if err != 0 {
-        if err == EBADMSG {
-            sa.counters.integrity_fails.fetch_add(1, relaxed);
-            dp.touch();
-            dp.count(Stat::XfrmInStateProtoError);
-        } else {
-            dp.count(Stat::XfrmInError);
-        }
         return;
-    }
-    if sa.replay_advance(c.seq).is_err() {
-        sa.counters.replay_fails.fetch_add(1, relaxed);
-        dp.count(Stat::XfrmInStateSeqError);
-        dp.touch();
-        return;
-    }
-    dp.touch();
-    if !sa.charge(c.pkt.len()) {
+    };
+    if sa.expired.load(Ordering::Relaxed) {
         dp.count(Stat::XfrmInStateExpired);
         return;
     }
-    let l = sa.layout;
-    let esp_h = ESP_HDR_LEN + l.iv_len;
-    let l3_len = c.l3_len;
-    let l3 = c.pkt.l3_mut();
-    let end = l3.len().saturating_sub(l.icv_len);
-    let Some(plain) = l3.get(l3_len + esp_h..end) else {
-        dp.count(Stat::XfrmInHdrError);
-        return;
-    };
-    let tr = match parse_trailer(plain) {
-        Ok(t) => t,
-        Err(EspError::BadPadding) => {
-            dp.count(Stat::RxfrmInPadError);
-            return;
-        }
-        Err(_) => {
-            dp.count(Stat::XfrmInStateProtoError);
-            return;
-        }
-    };
-    if tr.next_header == NEXTHDR_NONE {
-        // A dummy packet (RFC 4303 §2.6): discarded silently.
-        return;
-    }
-    // Mode "any" (KAME) decapsulates whatever the packet holds.
-    let tunnel = match sa.ident.mode {
-        Mode::Tunnel => true,
-        Mode::Transport => false,
-        Mode::Any => matches!(tr.next_header, IPPROTO_IPIP | IPPROTO_IPV6),
-    };
-    let inner_v6 = if tunnel {
-        let v6 = match tr.next_header {
-            IPPROTO_IPIP => false,
-            IPPROTO_IPV6 => true,
-            _ => {
-                dp.count(Stat::XfrmInStateModeError);
+    let seq = if sa.xform.replay_protected() {
+        match sa.replay_check(seq_lo) {
+            Ok(s) => s,
+            Err(_) => {
+                sa.counters.replay_fails.fetch_add(1, Ordering::Relaxed);
+                dp.touch();
+                dp.count(Stat::XfrmInStateSeqError);
                 return;
             }
-        };
-        // data is at the ESP header: step over it to the inner packet.
-        if !c.pkt.pull(esp_h) {
-            return;
         }
-        c.pkt.trim(tr.payload_len);
-        v6
     } else {
-        if strip_transport(
-            &mut c.pkt,
-            c.v6,
-            l3_len,
-            esp_h,
-            tr.payload_len,
-            tr.next_header,
-        )
-        .is_none()
-        {
-            dp.count(Stat::XfrmInHdrError);
-            return;
-        }
-        c.v6
+        0
     };
-    c.pkt.reset_for_reinject();
-    c.pkt.set_protocol(if inner_v6 { 0x86dd } else { 0x0800 });
-    if !inner_v6 && !tunnel {
-        c.pkt.ip_send_check();
+    // The namespace is being dismantled: nothing may outlive this call.
+    let Some(net) = net.counted() else {
+        dp.count(Stat::XfrmInError);
+        return;
+    };
+    let i = InPkt {
+        _dev: pkt.hold_dev(),
+        _inflight: dp.inflight.enter(),
+        pkt,
+        sa: sa.clone(),
+        net,
+        v6,
+        l3_len,
+        seq,
+    };
+    match &sa.xform {
+        Xform::Esp(_) => xform::esp::input(i),
+        Xform::Ah(_) => xform::ah::input(i),
+        Xform::IpComp(_) => xform::ipcomp::input(i),
     }
-    let mark = (sa.id | if tunnel { MARK_TUNNEL } else { 0 }) ^ tag(dp, &c.pkt);
-    c.pkt.set_mark(mark);
-    c.pkt.netif_rx();
 }
 
-/// Transport mode: moves the IP header(s) up against the payload, fixes
-/// protocol and length, and leaves `data` at the IP header.
-fn strip_transport(
-    pkt: &mut Pkt,
-    v6: bool,
-    l3_len: usize,
-    esp_h: usize,
-    plen: usize,
-    nh: u8,
-) -> Option<()> {
-    let l3 = pkt.l3_mut();
-    // Where the "next header" that named ESP sits (IPv6: last extension).
-    let nh_pos = if v6 { ipv6_nexthdr_pos(l3, l3_len)? } else { 9 };
-    *l3.get_mut(nh_pos)? = nh;
-    if v6 {
-        let pl = u16::try_from(l3_len - 40 + plen).ok()?;
-        l3.get_mut(4..6)?.copy_from_slice(&pl.to_be_bytes());
+/// An ICMP error about a packet one of our SAs sent (`esp4_err`,
+/// `ah4_err`, `ipcomp4_err` and their IPv6 twins): "fragmentation needed"
+/// / "packet too big" updates the PMTU of the route towards the SA's peer,
+/// a redirect its next hop. Anything else, or a packet of no SA of ours,
+/// is ignored.
+fn icmp_err(pkt: &Pkt, v6: bool, e: IcmpError, proto: IpsecProto) {
+    let pmtu = if v6 {
+        match e.kind {
+            ICMPV6_PKT_TOOBIG => true,
+            NDISC_REDIRECT => false,
+            _ => return,
+        }
     } else {
-        let tl = u16::try_from(l3_len + plen).ok()?;
-        l3.get_mut(2..4)?.copy_from_slice(&tl.to_be_bytes());
+        match (e.kind, e.code) {
+            (ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED) => true,
+            (ICMP_REDIRECT, _) => false,
+            _ => return,
+        }
+    };
+    let Some(net) = pkt.net() else {
+        return;
+    };
+    let Some(ns) = crate::netns::state(&net) else {
+        return;
+    };
+    // The quoted IP header, then the SPI/CPI.
+    let mut ip = [0u8; 40];
+    let ip_len = if v6 { 40 } else { 20 };
+    let Some(ip) = ip.get_mut(..ip_len) else {
+        return;
+    };
+    let mut hdr = [0u8; 12];
+    let n = match proto {
+        IpsecProto::Esp => 8,
+        IpsecProto::Ah => 12,
+        IpsecProto::IpComp => 4,
+    };
+    let Some(hdr) = hdr.get_mut(..n) else {
+        return;
+    };
+    if pkt.copy_out(0, ip).is_none() || pkt.copy_out(e.offset, hdr).is_none() {
+        return;
     }
-    if l3.len() < l3_len + esp_h {
-        return None;
+    let (Some(dst), Some((spi, _))) = (outer_dst(ip, v6), spi_seq(proto, hdr)) else {
+        return;
+    };
+    if ns
+        .dp
+        .sa_in
+        .get(&RcuGuard::new(), &InKey { dst, spi, proto })
+        .is_none()
+    {
+        return;
     }
-    l3.copy_within(0..l3_len, esp_h);
-    // data: ESP header -> payload; then back over the moved header.
-    if !pkt.pull(esp_h) {
-        return None;
+    if pmtu {
+        pkt.update_pmtu(net, v6, e.info, proto as u8);
+    } else {
+        pkt.redirect(net, v6, proto as u8);
     }
-    pkt.trim(plen);
-    if !pkt.push(l3_len) {
-        return None;
-    }
-    Some(())
-}
-
-/// The offset of the next-header byte that leads to the header at `end`.
-fn ipv6_nexthdr_pos(l3: &[u8], end: usize) -> Option<usize> {
-    let (mut pos, mut off) = (6usize, 40usize);
-    while off < end {
-        let len = match *l3.get(pos)? {
-            44 => 8,
-            51 => (usize::from(*l3.get(off + 1)?) + 2) * 4,
-            _ => (usize::from(*l3.get(off + 1)?) + 1) * 8,
-        };
-        pos = off;
-        off += len;
-    }
-    (off == end).then_some(pos)
 }

@@ -2,11 +2,12 @@
 //! (an SPDADD costs the same with 10 or 100,000 policies): per direction a
 //! tuple space like `logic::spd`'s, whose classes are RCU hash tables of
 //! masked keys to the policies filed there. Readers walk it without locks;
-//! the writer (under the datapath's writer lock) copies what it changes.
+//! the writer (holding the `SpdWriter`, inside the namespace's control
+//! lock) copies what it changes.
 //! Each policy also carries the state packets update: the cached bundle
 //! and the ACQUIRE rate limit.
 
-use super::table::RcuHash;
+use super::table::{HashWriter, RcuHash};
 use crate::logic::addr::IpAddr;
 use crate::logic::hash::HashIndex;
 use crate::logic::selector::{FlowKey, Selector};
@@ -15,10 +16,11 @@ use crate::logic::types::{Action, Dir};
 use crate::seam;
 use crate::sys::bhlock::BhLock;
 use crate::sys::dst::DstRef;
+
 use crate::sys::rcu::{Graveyard, RcuBox, RcuGuard};
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::prelude::*;
-use kernel::sync::{Arc, Mutex};
+use kernel::sync::Arc;
 
 /// A bundle built for one route and address pair.
 pub(crate) struct Cached {
@@ -87,12 +89,11 @@ struct Filed {
     pols: KVec<Arc<PolicyDp>>,
 }
 
-#[pin_data]
 struct ClassTable {
-    #[pin]
     t: RcuHash<MaskedKey, Arc<Filed>>,
 }
 
+/// A class as readers see it.
 #[derive(Clone)]
 struct Class {
     shape: Shape,
@@ -104,17 +105,48 @@ struct Classes {
     v: KVec<Class>,
 }
 
-struct Writer {
-    /// Every policy mirrored, by index.
-    pols: HashIndex<u32, Arc<PolicyDp>>,
-    graves: Graveyard<Classes>,
+/// A class as the writer keeps it: with its table's writer half.
+struct WriterClass {
+    shape: Shape,
+    table: Arc<ClassTable>,
+    w: HashWriter<MaskedKey, Arc<Filed>>,
 }
 
-#[pin_data]
+/// The writer's half of the packet-path SPD (inside the control lock).
+pub(crate) struct SpdWriter {
+    /// Every policy mirrored, by index.
+    pols: HashIndex<u32, Arc<PolicyDp>>,
+    /// Per direction, the classes and their tables' writer halves.
+    classes: [seam::Vec<WriterClass>; 3],
+    graves: Graveyard,
+}
+
+impl SpdWriter {
+    pub(crate) fn new() -> Self {
+        SpdWriter {
+            pols: HashIndex::new(),
+            classes: [seam::Vec::new(), seam::Vec::new(), seam::Vec::new()],
+            graves: Graveyard::new(),
+        }
+    }
+
+    /// Moves everything retired since the last call into `into`.
+    pub(crate) fn take_retired(&mut self, into: &mut Graveyard) {
+        into.append(&mut self.graves);
+        for c in self.classes.iter_mut().flat_map(|v| v.iter_mut()) {
+            into.append(c.w.retired());
+        }
+    }
+
+    /// Every policy mirrored (for flushing their cached bundles).
+    pub(crate) fn policies(&self) -> impl Iterator<Item = &Arc<PolicyDp>> {
+        self.pols.iter().map(|(_, p)| p)
+    }
+}
+
+/// What readers see: per direction, the published classes.
 pub(crate) struct PacketSpd {
     dirs: [RcuBox<Classes>; 3],
-    #[pin]
-    w: Mutex<Writer>,
 }
 
 fn slot(dir: Dir) -> usize {
@@ -126,14 +158,10 @@ fn slot(dir: Dir) -> usize {
 }
 
 impl PacketSpd {
-    pub(crate) fn new() -> impl PinInit<Self> {
-        pin_init!(PacketSpd {
+    pub(crate) const fn new() -> Self {
+        PacketSpd {
             dirs: [RcuBox::empty(), RcuBox::empty(), RcuBox::empty()],
-            w <- kernel::new_mutex!(Writer {
-                pols: HashIndex::new(),
-                graves: Graveyard::new(),
-            }, "rxfrm_spd_writer"),
-        })
+        }
     }
 
     /// Whether no direction has a policy (the hooks' fast exit).
@@ -170,76 +198,104 @@ impl PacketSpd {
 
     /// Brings policy `index` up to date with `spd` (added, replaced or
     /// removed). On failure the policy may be missing: resync everything.
-    pub(crate) fn apply(&self, spd: &Spd, index: u32) -> Result {
-        let mut w = self.w.lock();
+    pub(crate) fn apply(&self, w: &mut SpdWriter, spd: &Spd, index: u32) -> Result {
         if let Some(old) = w.pols.remove(&index) {
-            self.unfile(&mut w, &old)?;
+            self.unfile(w, &old)?;
         }
         let Some(p) = spd.get(index) else {
             return Ok(());
         };
         let pd = PolicyDp::new(p)?;
         w.pols.reserve(1).map_err(|_| ENOMEM)?;
-        self.file(&mut w, &pd)?;
+        self.file(w, &pd)?;
         w.pols.insert(index, pd).map_err(|_| ENOMEM)?;
         Ok(())
     }
 
     /// Rebuilds everything from `spd` (after a flush, or a failed update).
-    pub(crate) fn resync(&self, spd: &Spd) -> Result {
-        self.clear();
+    pub(crate) fn resync(&self, w: &mut SpdWriter, spd: &Spd) -> Result {
+        self.clear(w);
         let mut cur = spd.dump_cursor();
         while let Some(p) = spd.dump_next(&mut cur) {
-            self.apply(spd, p.index())?;
+            self.apply(w, spd, p.index())?;
+            crate::sys::util::cond_resched();
         }
         Ok(())
     }
 
     /// Forgets every policy.
-    pub(crate) fn clear(&self) {
-        let mut w = self.w.lock();
+    pub(crate) fn clear(&self, w: &mut SpdWriter) {
         w.pols.clear();
-        for d in self.dirs.iter() {
+        for (d, classes) in self.dirs.iter().zip(w.classes.iter_mut()) {
             let old = d.replace(None);
             w.graves.bury(old);
+            // The tables stay reachable through the retired `Classes`
+            // until the grace period ends; their writer halves go now
+            // (with what they had retired).
+            while let Some(mut c) = classes.pop() {
+                w.graves.append(c.w.retired());
+            }
         }
     }
 
-    fn file(&self, w: &mut Writer, p: &Arc<PolicyDp>) -> Result {
-        let cell = self.dirs.get(slot(p.dir)).ok_or(EINVAL)?;
-        let shape = Shape::of(&p.selector);
-        let key = shape.sel_key(&p.selector);
-        let found = cell
-            .get_mut_side()
-            .and_then(|c| c.v.iter().find(|c| c.shape == shape))
-            .map(|c| c.table.clone());
-        let table = match found {
-            Some(t) => t,
-            None => {
-                let table = Arc::pin_init(
-                    try_pin_init!(ClassTable { t <- RcuHash::new() }? Error),
-                    GFP_KERNEL,
-                )?;
-                let old = cell.get_mut_side().map_or(&[][..], |c| &c.v[..]);
-                let mut v = KVec::with_capacity(old.len() + 1, GFP_KERNEL)?;
-                for c in old {
-                    v.push(c.clone(), GFP_KERNEL)?;
-                }
+    /// Publishes direction `i`'s classes as the writer now has them.
+    fn publish(&self, w: &mut SpdWriter, i: usize) -> Result {
+        let cell = self.dirs.get(i).ok_or(EINVAL)?;
+        let list = w.classes.get(i).ok_or(EINVAL)?;
+        let new = if list.is_empty() {
+            None
+        } else {
+            let mut v = KVec::with_capacity(list.len(), GFP_KERNEL)?;
+            for c in list.iter() {
                 v.push(
                     Class {
-                        shape,
-                        table: table.clone(),
+                        shape: c.shape,
+                        table: c.table.clone(),
                     },
                     GFP_KERNEL,
                 )?;
-                let retired = cell.replace(Some(KBox::new(Classes { v }, GFP_KERNEL)?));
-                w.graves.bury(retired);
-                table
+            }
+            Some(KBox::new(Classes { v }, GFP_KERNEL)?)
+        };
+        let retired = cell.replace(new);
+        w.graves.bury(retired);
+        Ok(())
+    }
+
+    fn file(&self, w: &mut SpdWriter, p: &Arc<PolicyDp>) -> Result {
+        let i = slot(p.dir);
+        let shape = Shape::of(&p.selector);
+        let key = shape.sel_key(&p.selector);
+        let list = w.classes.get_mut(i).ok_or(EINVAL)?;
+        let pos = match list.iter().position(|c| c.shape == shape) {
+            Some(pos) => pos,
+            None => {
+                let table = Arc::new(
+                    ClassTable {
+                        t: RcuHash::new(),
+                    },
+                    GFP_KERNEL,
+                )?;
+                list.push(WriterClass {
+                    shape,
+                    table,
+                    w: HashWriter::new(),
+                })
+                .map_err(|_| ENOMEM)?;
+                let pos = list.len() - 1;
+                if let Err(e) = self.publish(w, i) {
+                    if let Some(l) = w.classes.get_mut(i) {
+                        l.pop();
+                    }
+                    return Err(e);
+                }
+                pos
             }
         };
+        let c = w.classes.get_mut(i).and_then(|l| l.get_mut(pos)).ok_or(EINVAL)?;
         let filed = {
             // Cloned out of the read section: allocating may sleep.
-            let cur = table.t.get(&RcuGuard::new(), &key).cloned();
+            let cur = c.table.t.get(&RcuGuard::new(), &key).cloned();
             let old = cur.as_ref().map_or(&[][..], |f| &f.pols[..]);
             let mut pols = KVec::with_capacity(old.len() + 1, GFP_KERNEL)?;
             for q in old {
@@ -248,22 +304,22 @@ impl PacketSpd {
             pols.push(p.clone(), GFP_KERNEL)?;
             Arc::new(Filed { pols }, GFP_KERNEL)?
         };
-        table.t.insert(key, filed)
+        c.table.t.insert(&mut c.w, key, filed)
     }
 
-    fn unfile(&self, w: &mut Writer, p: &PolicyDp) -> Result {
-        let cell = self.dirs.get(slot(p.dir)).ok_or(EINVAL)?;
+    fn unfile(&self, w: &mut SpdWriter, p: &PolicyDp) -> Result {
+        let i = slot(p.dir);
         let shape = Shape::of(&p.selector);
         let key = shape.sel_key(&p.selector);
-        let Some(classes) = cell.get_mut_side() else {
+        let Some(list) = w.classes.get_mut(i) else {
             return Ok(());
         };
-        let Some(pos) = classes.v.iter().position(|c| c.shape == shape) else {
+        let Some(pos) = list.iter().position(|c| c.shape == shape) else {
             return Ok(());
         };
-        let table = classes.v.get(pos).map(|c| c.table.clone()).ok_or(EINVAL)?;
+        let c = list.get_mut(pos).ok_or(EINVAL)?;
         let rest = {
-            let cur = table.t.get(&RcuGuard::new(), &key).cloned();
+            let cur = c.table.t.get(&RcuGuard::new(), &key).cloned();
             let old = cur.as_ref().map_or(&[][..], |f| &f.pols[..]);
             let mut rest = KVec::with_capacity(old.len(), GFP_KERNEL)?;
             for q in old.iter().filter(|q| q.index != p.index) {
@@ -272,58 +328,28 @@ impl PacketSpd {
             rest
         };
         if !rest.is_empty() {
-            return table
+            return c
+                .table
                 .t
-                .insert(key, Arc::new(Filed { pols: rest }, GFP_KERNEL)?);
+                .insert(&mut c.w, key, Arc::new(Filed { pols: rest }, GFP_KERNEL)?);
         }
-        table.t.remove(&key)?;
-        if table.t.is_empty() {
-            let mut v = KVec::with_capacity(classes.v.len(), GFP_KERNEL)?;
-            for (i, c) in classes.v.iter().enumerate() {
-                if i != pos {
-                    v.push(c.clone(), GFP_KERNEL)?;
-                }
-            }
-            let new = if v.is_empty() {
-                None
-            } else {
-                Some(KBox::new(Classes { v }, GFP_KERNEL)?)
-            };
-            let retired = cell.replace(new);
-            w.graves.bury(retired);
+        c.table.t.remove(&mut c.w, &key)?;
+        if c.w.is_empty() {
+            let mut gone = list.remove(pos);
+            w.graves.append(gone.w.retired());
+            // Readers may still be in the class: its table goes with the
+            // retired `Classes` after a grace period.
+            self.publish(w, i)?;
+            drop(gone);
         }
         Ok(())
     }
 
     /// Forgets every cached bundle (and the routes they hold).
-    pub(crate) fn flush_bundles(&self) {
-        let w = self.w.lock();
-        for (_, pd) in w.pols.iter() {
+    pub(crate) fn flush_bundles(&self, w: &SpdWriter) {
+        for pd in w.policies() {
             let old = pd.cache.lock().take();
             drop(old);
-        }
-    }
-
-    /// Frees what readers can no longer reach (process context; sleeps
-    /// for a grace period when there is some).
-    pub(crate) fn reclaim(&self) {
-        let (graves, tables) = {
-            let mut w = self.w.lock();
-            let mut tables = KVec::new();
-            for c in self.dirs.iter().filter_map(|d| d.get_mut_side()) {
-                for class in c.v.iter() {
-                    // Out of memory: that class waits for the next tick.
-                    let _ = tables.push(class.table.clone(), GFP_KERNEL);
-                }
-            }
-            (w.graves.take(), tables)
-        };
-        for t in tables.iter() {
-            t.t.reclaim();
-        }
-        if !graves.is_empty() {
-            let gp = crate::sys::rcu::synchronize();
-            graves.free_after(&gp);
         }
     }
 }

@@ -1,20 +1,20 @@
-//! An SA as the packet path sees it: identity, ESP layout, the keyed
-//! crypto transform, the sequence counter, the replay window and the
-//! counters the control plane reads back into the SAD once a second.
+//! An SA as the packet path sees it: identity, its transform (ESP, AH or
+//! IPcomp, keyed), the sequence counter, the replay window, the counters
+//! the control plane reads back into the SAD once a second, and the names
+//! it goes by in packets' sec_paths.
 
-use crate::logic::algs::{by_id, AlgKind};
-use crate::logic::esp::{esn_frame, EspLayout, ESP_HDR_LEN};
+use super::xform::Xform;
+use crate::logic::addr::IpAddr;
 use crate::logic::lifetime::Lifetime;
 use crate::logic::replay::{ReplayError, ReplayWindow};
 use crate::logic::sad::{Sa, SaIdent};
-use crate::logic::suite;
-use crate::logic::types::IpsecProto;
-use crate::sys::aead::Aead;
+use crate::logic::secpath::{AppliedSa, SecPathEntry};
+use crate::logic::types::Mode;
 use crate::sys::bhlock::BhLock;
-use crate::sys::util::zeroize;
+use crate::sys::net::Net;
+use crate::sys::secpath::{Shadow, ShadowId};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kernel::prelude::*;
-use kernel::str::CStr;
 use kernel::sync::Arc;
 
 /// Packet and byte counts, and the error counts `setkey -D` shows.
@@ -26,14 +26,30 @@ pub(crate) struct Counters {
     pub(crate) integrity_fails: AtomicU64,
 }
 
+/// How an SA was applied to an inbound packet.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Applied {
+    Transport,
+    Tunnel,
+    /// An IPcomp tunnel's packet that came uncompressed (plain IP-in-IP
+    /// from the SA's peer, RFC 3173 §2.2).
+    UncompressedTunnel,
+}
+
+/// The sec_path entries naming this SA, one per way it can be applied.
+struct Shadows {
+    transport: Shadow,
+    tunnel: Shadow,
+    uncompressed: Option<Shadow>,
+}
+
 #[pin_data]
 pub(crate) struct DpSa {
     /// The SAD id this mirrors.
     pub(crate) id: u64,
     pub(crate) ident: SaIdent,
-    pub(crate) layout: EspLayout,
-    aead: Aead,
-    esn: bool,
+    pub(crate) xform: Xform,
+    pub(crate) esn: bool,
     oseq: AtomicU64,
     #[pin]
     replay: BhLock<ReplayWindow>,
@@ -43,53 +59,54 @@ pub(crate) struct DpSa {
     /// Set when a hard limit is hit, until the SA is removed.
     pub(crate) expired: AtomicBool,
     pub(crate) counters: Counters,
+    shadows: Shadows,
 }
 
 /// Why an SA has no datapath form.
 pub(crate) enum Unusable {
-    /// Not an ESP SA, or an algorithm with no ESP transform here.
+    /// An algorithm with no transform here.
     Unsupported,
     /// The crypto API refused the transform or key (errno).
     Crypto(i32),
     Alloc,
 }
 
+fn shadow(net: Net, ident: &SaIdent) -> Result<Shadow, Unusable> {
+    let id = ShadowId {
+        proto: ident.proto as u8,
+        spi: ident.spi,
+        dst: ident.dst.as_bytes(),
+        src: ident.src.as_bytes(),
+        v6: matches!(ident.dst, IpAddr::V6(_)),
+        reqid: ident.reqid,
+    };
+    Shadow::new(net, &id).ok_or(Unusable::Alloc)
+}
+
 impl DpSa {
-    /// Builds the datapath form of a mature ESP SA (process context).
-    pub(crate) fn from_sa(sa: &Sa) -> Result<Arc<DpSa>, Unusable> {
+    /// Builds the datapath form of a mature SA (process context).
+    pub(crate) fn from_sa(net: Net, sa: &Sa) -> Result<Arc<DpSa>, Unusable> {
         let ident = *sa.ident();
-        if ident.proto != IpsecProto::Esp {
-            return Err(Unusable::Unsupported);
-        }
-        let enc = by_id(AlgKind::Encrypt, sa.enc_alg).ok_or(Unusable::Unsupported)?;
-        let auth = match sa.auth_alg {
-            0 => None,
-            id => Some(by_id(AlgKind::Auth, id).ok_or(Unusable::Unsupported)?),
+        let xform = Xform::new(sa)?;
+        let window = if xform.replay_protected() {
+            ReplayWindow::new(sa.replay_window, sa.esn).map_err(|_| Unusable::Alloc)?
+        } else {
+            // RFC 3173: IPcomp has no sequence numbers to protect.
+            ReplayWindow::disabled(false)
         };
-        let layout = EspLayout::from_algs(enc, auth).ok_or(Unusable::Unsupported)?;
-        let mut s = suite::compose(
-            enc,
-            auth,
-            sa.enc_key.as_bytes(),
-            sa.auth_key.as_bytes(),
-            sa.esn,
-        )
-        .map_err(|_| Unusable::Unsupported)?;
-        let name = CStr::from_bytes_with_nul(s.name_nul()).map_err(|_| Unusable::Unsupported);
-        let aead =
-            name.and_then(|n| Aead::new(n, &s.key, layout.icv_len).map_err(Unusable::Crypto));
-        zeroize(&mut s.key);
-        let aead = aead?;
-        if aead.ivsize() != layout.iv_len {
-            return Err(Unusable::Unsupported);
-        }
-        let window = ReplayWindow::new(sa.replay_window, sa.esn).map_err(|_| Unusable::Alloc)?;
+        let shadows = Shadows {
+            transport: shadow(net, &ident)?,
+            tunnel: shadow(net, &ident)?,
+            uncompressed: match xform {
+                Xform::IpComp(_) => Some(shadow(net, &ident)?),
+                _ => None,
+            },
+        };
         Arc::pin_init(
             pin_init!(DpSa {
                 id: sa.id(),
                 ident,
-                layout,
-                aead,
+                xform,
                 esn: sa.esn,
                 oseq: AtomicU64::new(0),
                 replay <- BhLock::new(window),
@@ -97,37 +114,11 @@ impl DpSa {
                 hard_packets: AtomicU64::new(sa.lifetime_hard.allocations),
                 expired: AtomicBool::new(false),
                 counters: Counters::default(),
+                shadows,
             }),
             GFP_KERNEL,
         )
         .map_err(|_| Unusable::Alloc)
-    }
-
-    /// Bytes the AEAD authenticates before the IV: the ESP header, and
-    /// for ESN the high half of the sequence number.
-    pub(crate) fn assoclen(&self) -> usize {
-        ESP_HDR_LEN + if self.esn { 4 } else { 0 }
-    }
-
-    /// For ESN, puts `seq`'s high half into the associated data by lending
-    /// it the 4 bytes before the ESP header at `esp_off` (`esn_frame`);
-    /// returns what to give back (`esn_unframe`), `Ok(None)` without ESN.
-    pub(crate) fn frame(
-        &self,
-        buf: &mut [u8],
-        esp_off: usize,
-        seq: u64,
-    ) -> Result<Option<[u8; 4]>, ()> {
-        if !self.esn {
-            return Ok(None);
-        }
-        esn_frame(buf, esp_off, (seq >> 32) as u32)
-            .map(Some)
-            .ok_or(())
-    }
-
-    pub(crate) fn aead(&self) -> &Aead {
-        &self.aead
     }
 
     /// New hard limits (SADB_UPDATE of a mature SA).
@@ -137,7 +128,7 @@ impl DpSa {
     }
 
     /// The next outbound sequence number; `None` once exhausted (RFC 4303
-    /// §3.3.3: never cycle).
+    /// §3.3.3, RFC 4302 §3.3.2: never cycle).
     pub(crate) fn next_seq(&self) -> Option<u64> {
         let limit = if self.esn {
             u64::MAX
@@ -174,5 +165,65 @@ impl DpSa {
             return false;
         }
         true
+    }
+
+    /// The ESP transform, if it is an ESP SA (likewise `ah`, `ipcomp`).
+    pub(crate) fn esp(&self) -> Option<&super::xform::esp::Esp> {
+        match &self.xform {
+            Xform::Esp(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn ah(&self) -> Option<&super::xform::ah::Ah> {
+        match &self.xform {
+            Xform::Ah(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn ipcomp(&self) -> Option<&super::xform::ipcomp::IpComp> {
+        match &self.xform {
+            Xform::IpComp(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The sec_path entry recording that this SA was applied so.
+    pub(crate) fn shadow(&self, how: Applied) -> Option<&Shadow> {
+        match how {
+            Applied::Transport => Some(&self.shadows.transport),
+            Applied::Tunnel => Some(&self.shadows.tunnel),
+            Applied::UncompressedTunnel => self.shadows.uncompressed.as_ref(),
+        }
+    }
+
+    /// Which of this SA's entries the sec_path entry at `addr` is, if any.
+    pub(crate) fn applied_as(&self, addr: usize) -> Option<Applied> {
+        [Applied::Transport, Applied::Tunnel, Applied::UncompressedTunnel]
+            .into_iter()
+            .find(|&how| self.shadow(how).is_some_and(|s| s.addr() == addr))
+    }
+
+    /// The entry as the policy check sees it.
+    pub(crate) fn entry(&self, how: Applied) -> SecPathEntry {
+        let mode = match how {
+            Applied::Transport => Mode::Transport,
+            Applied::Tunnel | Applied::UncompressedTunnel => Mode::Tunnel,
+        };
+        if how == Applied::UncompressedTunnel {
+            return SecPathEntry::UncompressedIpcompTunnel {
+                src: self.ident.src,
+                dst: self.ident.dst,
+            };
+        }
+        SecPathEntry::Sa(AppliedSa {
+            proto: self.ident.proto,
+            mode,
+            spi: self.ident.spi,
+            reqid: self.ident.reqid,
+            src: self.ident.src,
+            dst: self.ident.dst,
+        })
     }
 }

@@ -1,14 +1,18 @@
 //! A hash table the packet path reads without locks (RCU): buckets are
 //! copied on write and republished, the old copies freed after a grace
-//! period; the table doubles (rebuilt, republished) as it fills. Writers
-//! run in process context and serialise on the table's own mutex.
+//! period; the table doubles (rebuilt, republished) as it fills.
+//!
+//! The table is two halves: `RcuHash`, what readers see, and `HashWriter`,
+//! the writer's bookkeeping. Every writer method takes the writer half, which
+//! lives inside the namespace's control lock (`netns::Control`): holding it
+//! mutably is the proof that the one writer lock is held.
 
 use crate::logic::hash::HashSeed;
 use crate::sys::rcu::{Graveyard, RcuBox, RcuGuard};
 use core::hash::Hash;
+use core::marker::PhantomData;
 use kernel::alloc::KVec;
 use kernel::prelude::*;
-use kernel::sync::Mutex;
 
 const INITIAL_BUCKETS: usize = 256;
 
@@ -61,31 +65,50 @@ impl<K: Hash + Eq, V> Table<K, V> {
     }
 }
 
-struct Writer<K, V> {
+/// The writer's half of an `RcuHash`.
+pub(crate) struct HashWriter<K, V> {
     len: usize,
-    buckets: Graveyard<Bucket<K, V>>,
-    tables: Graveyard<Table<K, V>>,
+    /// Buckets and tables readers may still see.
+    graves: Graveyard,
+    _t: PhantomData<(K, V)>,
 }
 
-/// The table. `K` and `V` are cloned when buckets are copied (`V` is
+impl<K, V> HashWriter<K, V> {
+    pub(crate) const fn new() -> Self {
+        HashWriter {
+            len: 0,
+            graves: Graveyard::new(),
+            _t: PhantomData,
+        }
+    }
+
+    /// Whether the table holds nothing.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// What was retired since the last call, to free after a grace period.
+    pub(crate) fn retired(&mut self) -> &mut Graveyard {
+        &mut self.graves
+    }
+}
+
+/// What readers see. `K` and `V` are cloned when buckets are copied (`V` is
 /// typically an `Arc`).
-#[pin_data]
 pub(crate) struct RcuHash<K, V> {
     top: RcuBox<Table<K, V>>,
-    #[pin]
-    w: Mutex<Writer<K, V>>,
 }
 
 impl<K: Hash + Eq + Clone + Send + Sync + 'static, V: Clone + Send + Sync + 'static> RcuHash<K, V> {
-    pub(crate) fn new() -> impl PinInit<Self> {
-        pin_init!(RcuHash {
+    pub(crate) const fn new() -> Self {
+        RcuHash {
             top: RcuBox::empty(),
-            w <- kernel::new_mutex!(Writer {
-                len: 0,
-                buckets: Graveyard::new(),
-                tables: Graveyard::new(),
-            }, "rxfrm_rcuhash"),
-        })
+        }
+    }
+
+    /// Whether the table is empty, as a reader sees it (no table yet).
+    pub(crate) fn is_empty_for_readers(&self, g: &RcuGuard) -> bool {
+        self.top.get(g).is_none()
     }
 
     /// The value for `k`, valid for the read section.
@@ -96,11 +119,10 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static, V: Clone + Send + Sync + 'sta
     }
 
     /// Inserts or replaces the value for `k`.
-    pub(crate) fn insert(&self, k: K, v: V) -> Result {
-        let mut w = self.w.lock();
+    pub(crate) fn insert(&self, w: &mut HashWriter<K, V>, k: K, v: V) -> Result {
         if self.top.get_mut_side().is_none() {
             let t = Table::build(INITIAL_BUCKETS, HashSeed::random(), None)?;
-            w.tables.bury(self.top.replace(Some(t)));
+            w.graves.bury(self.top.replace(Some(t)));
         }
         let t = self.top.get_mut_side().ok_or(ENOMEM)?;
         let slot = t.slot(&k).ok_or(EINVAL)?;
@@ -121,18 +143,17 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static, V: Clone + Send + Sync + 'sta
             w.len += 1;
         }
         let nb = KBox::new(Bucket { items }, GFP_KERNEL)?;
-        w.buckets.bury(slot.replace(Some(nb)));
+        w.graves.bury(slot.replace(Some(nb)));
         let nbuckets = t.buckets.len();
         if w.len > 2 * nbuckets {
             // A failed grow leaves the table as it is, only fuller.
-            let _ = self.grow(&mut w, nbuckets * 2);
+            let _ = self.grow(w, nbuckets * 2);
         }
         Ok(())
     }
 
     /// Removes `k`; returns whether it was there.
-    pub(crate) fn remove(&self, k: &K) -> Result<bool> {
-        let mut w = self.w.lock();
+    pub(crate) fn remove(&self, w: &mut HashWriter<K, V>, k: &K) -> Result<bool> {
         let Some(t) = self.top.get_mut_side() else {
             return Ok(false);
         };
@@ -152,24 +173,22 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static, V: Clone + Send + Sync + 'sta
         } else {
             Some(KBox::new(Bucket { items }, GFP_KERNEL)?)
         };
-        w.buckets.bury(slot.replace(nb));
+        w.graves.bury(slot.replace(nb));
         w.len -= 1;
+        if w.len == 0 {
+            // Readers see "empty" again (`is_empty_for_readers`).
+            w.graves.bury(self.top.replace(None));
+        }
         Ok(true)
     }
 
-    /// Whether the table holds nothing (for the writer).
-    pub(crate) fn is_empty(&self) -> bool {
-        self.w.lock().len == 0
-    }
-
     /// Removes everything.
-    pub(crate) fn clear(&self) {
-        let mut w = self.w.lock();
-        w.tables.bury(self.top.replace(None));
+    pub(crate) fn clear(&self, w: &mut HashWriter<K, V>) {
+        w.graves.bury(self.top.replace(None));
         w.len = 0;
     }
 
-    fn grow(&self, w: &mut Writer<K, V>, n: usize) -> Result {
+    fn grow(&self, w: &mut HashWriter<K, V>, n: usize) -> Result {
         let old = self.top.get_mut_side().ok_or(EINVAL)?;
         let seed = HashSeed::random();
         let mask = (n as u64).wrapping_sub(1);
@@ -187,21 +206,8 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static, V: Clone + Send + Sync + 'sta
             }
         }
         let new = Table::build(n, seed, Some(lists))?;
-        w.tables.bury(self.top.replace(Some(new)));
+        w.graves.bury(self.top.replace(Some(new)));
         Ok(())
     }
 
-    /// Frees what readers can no longer see (process context; sleeps for
-    /// a grace period if there is anything).
-    pub(crate) fn reclaim(&self) {
-        let (b, t) = {
-            let mut w = self.w.lock();
-            (w.buckets.take(), w.tables.take())
-        };
-        if !b.is_empty() || !t.is_empty() {
-            let gp = crate::sys::rcu::synchronize();
-            b.free_after(&gp);
-            t.free_after(&gp);
-        }
-    }
 }

@@ -1,6 +1,10 @@
 //! The algorithms PF_KEY can name: one table with Linux's SADB ids
 //! (`net/xfrm/xfrm_algo.c`), the kernel crypto API names, the ESP/AH
-//! parameters and the names ipsec-tools' `setkey` uses for them.
+//! parameters and the names ipsec-tools' `setkey` uses for them. Beyond
+//! Linux's ids: ChaCha20-Poly1305 (28) and AES-CMAC-96 (253), which Linux
+//! implements but af_key cannot name, and the names ipsec-tools knows that
+//! no Linux kernel implements (KAME's keyed hashes, TCP-MD5, RC5, OUI),
+//! entries without a crypto name that the kernel refuses.
 //!
 //! Key lengths are in bits and, as on Linux, include the nonce/salt that
 //! AES-CTR and the AEADs take from the end of the key (RFC 4106 AES-128 is
@@ -233,10 +237,18 @@ pub static ALGS: &[AlgDesc] = &[
     hmac(8, "hmac-ripemd160", &[], "hmac(rmd160)", 96, 160, KeyBits::Any, 160),
     hmac(9, "aes-xcbc-mac", &[], "xcbc(aes)", 96, 128, KeyBits::List(&[128]), 128),
     hmac(10, "hmac-sm3", &[], "hmac(sm3)", 256, 256, KeyBits::Any, 256),
-    // KAME's keyed hashes (RFC 1828): setkey knows the names, no Linux
-    // kernel implements them, so an SA naming them fails with ENOSYS.
-    AlgDesc { kind: AlgKind::Auth, id: 249, name: "keyed-md5", keys: KeyBits::Any, linux_pfkey: false, ..BASE },
-    AlgDesc { kind: AlgKind::Auth, id: 250, name: "keyed-sha1", keys: KeyBits::Any, linux_pfkey: false, ..BASE },
+    // RFC 4494. Linux's xfrm has cmac(aes) but af_key gives it no SADB id
+    // (pfkey_supported = 0); rxfrm offers it through PF_KEY as 253, see
+    // SADB_X_AALG_AES_CMAC. A 128-bit key, as the RFC says.
+    AlgDesc { linux_pfkey: false, ..hmac(253, "aes-cmac", &["aes-cmac-96"], "cmac(aes)", 96, 128, KeyBits::List(&[128]), 128) },
+    // Names setkey knows that no Linux kernel implements: KAME's keyed
+    // hashes (RFC 1828) and TCP-MD5 signatures (RFC 2385, KAME's id, above
+    // af_key's SADB_AALG_MAX). The kernel refuses them (ENOSYS, EINVAL),
+    // setkey passes them on. Key lengths as setkey(8) and KAME's
+    // ah_algorithms give them.
+    AlgDesc { kind: AlgKind::Auth, id: 249, name: "keyed-md5", keys: KeyBits::List(&[128]), sadb_min_bits: 128, sadb_max_bits: 128, linux_pfkey: false, ..BASE },
+    AlgDesc { kind: AlgKind::Auth, id: 250, name: "keyed-sha1", keys: KeyBits::List(&[160]), sadb_min_bits: 160, sadb_max_bits: 160, linux_pfkey: false, ..BASE },
+    AlgDesc { kind: AlgKind::Auth, id: 252, name: "tcp-md5", keys: KeyBits::Range { min: 8, max: 640, step: 8 }, sadb_min_bits: 8, sadb_max_bits: 640, linux_pfkey: false, ..BASE },
     // --- encryption (ealg_list, then the AEADs of aead_list) ---
     AlgDesc { kind: AlgKind::Encrypt, id: 11, name: "null", aliases: &["simple"], crypto: Some("ecb(cipher_null)"), keys: KeyBits::List(&[0]), block_bits: 8, ..BASE },
     cbc(2, "des-cbc", &[], "cbc(des)", 64, KeyBits::List(&[64]), 64, 64, 8),
@@ -252,6 +264,9 @@ pub static ALGS: &[AlgDesc] = &[
         keys: KeyBits::List(AES_SALT32), sadb_min_bits: 160, sadb_max_bits: 288, sadb_ivlen: 8,
         iv_bits: 64, block_bits: 8, salt_bits: 32, ..BASE
     },
+    // RC5 (RFC 2451), IANA's ESP_RC5 and KAME's id: known to setkey (and
+    // ipsec-tools' pfkey_dump.c), implemented by no Linux kernel (ENOSYS).
+    AlgDesc { kind: AlgKind::Encrypt, id: 4, name: "rc5-cbc", keys: KeyBits::Range { min: 40, max: 2040, step: 8 }, sadb_min_bits: 40, sadb_max_bits: 2040, linux_pfkey: false, ..BASE },
     // SM4 takes 128-bit keys only although Linux advertises up to 256.
     cbc(24, "sm4-cbc", &[], "cbc(sm4)", 128, KeyBits::List(&[128]), 128, 256, 16),
     aead(18, "aes-gcm-8", &[], "rfc4106(gcm(aes))", 64, AES_SALT32, 32, true),
@@ -403,6 +418,31 @@ mod tests {
         assert!(!a("hmac-md5").key_bits_ok(0));
         assert_eq!(a("null").id, 251);
         assert!(!a("keyed-md5").implemented());
+        assert_eq!((a("keyed-md5").id, a("keyed-sha1").id), (249, 250));
+        // Names setkey knows without an implementation: ipsec-tools' ids.
+        for (k, n, id) in [
+            (AlgKind::Auth, "keyed-md5", 249),
+            (AlgKind::Auth, "keyed-sha1", 250),
+            (AlgKind::Auth, "tcp-md5", 252),
+            (AlgKind::Encrypt, "rc5-cbc", 4),
+            (AlgKind::Compress, "oui", 1),
+        ] {
+            let d = by_name(k, n).unwrap();
+            assert_eq!(d.id, id, "{n}");
+            assert!(!d.implemented() && !d.linux_pfkey, "{n}");
+        }
+        assert!(a("tcp-md5").key_bits_ok(8) && a("tcp-md5").key_bits_ok(640));
+        assert!(!a("tcp-md5").key_bits_ok(648));
+        assert!(e("rc5-cbc").key_bits_ok(40) && !e("rc5-cbc").key_bits_ok(2048));
+        // AES-CMAC-96 (RFC 4494): cmac(aes), 128-bit key, 96-bit ICV.
+        let c = a("aes-cmac");
+        assert_eq!(
+            (c.id, c.crypto, c.icv_trunc_bits, c.icv_full_bits),
+            (253, Some("cmac(aes)"), 96, 128)
+        );
+        assert!(c.key_bits_ok(128) && !c.key_bits_ok(256) && c.in_advertised_range(128));
+        assert_eq!(a("aes-xcbc-mac").icv_trunc_bits, 96);
+        assert_eq!(a("hmac-sha384").icv_trunc_bits, 192);
         assert_eq!(by_id(AlgKind::Compress, 2).unwrap().crypto, Some("deflate"));
         assert_eq!(by_name(AlgKind::Compress, "lzs").unwrap().id, 3);
         assert!(by_id(AlgKind::Encrypt, 1).is_none());
@@ -423,7 +463,11 @@ mod tests {
             by_crypto_name(AlgKind::Auth, "hmac(sha1)", 96).unwrap().id,
             3
         );
-        assert!(by_crypto_name(AlgKind::Auth, "cmac(aes)", 96).is_none());
+        let cmac = by_crypto_name(AlgKind::Auth, "cmac(aes)", 96).unwrap();
+        assert_eq!(
+            (cmac.id, cmac.name, cmac.linux_pfkey),
+            (253, "aes-cmac", false)
+        );
         let r = by_id(AlgKind::Encrypt, 3).unwrap().to_sadb_alg();
         assert_eq!((r.id, r.ivlen, r.min_bits, r.max_bits), (3, 8, 192, 192));
         let r = by_id(AlgKind::Encrypt, 24).unwrap().to_sadb_alg();

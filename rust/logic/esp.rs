@@ -206,6 +206,16 @@ impl EspLayout {
             .saturating_add(self.icv_len)
     }
 
+    /// The most bytes ESP adds to any payload (what a bundle entry
+    /// subtracts from its route's MTU): header, IV, the longest padding
+    /// (`block - 1`) with pad length and next header, ICV.
+    pub fn max_overhead(&self) -> usize {
+        ESP_HDR_LEN
+            .saturating_add(self.iv_len)
+            .saturating_add(self.mask() + 2)
+            .saturating_add(self.icv_len)
+    }
+
     /// Writes padding 1, 2, 3, ..., then `pad_len` and `next_header` into
     /// `buf`, which must be exactly `pad_len + 2` bytes.
     pub fn write_trailer(

@@ -4,6 +4,9 @@
 //! provide `crate::seam` (allocation and zeroizing) and `crate::logic`, so the
 //! shared files name each other as `crate::logic::…` in both worlds.
 #![no_std]
+// The pure logic and the host seam hold no `unsafe` (the kernel build
+// forbids it in `logic` too, from mod.rs).
+#![forbid(unsafe_code)]
 // The kernel builds this tree with -Wunreachable_pub -Wrust_2018_idioms
 // (its root allows missing_docs for it): hold the host build to the same.
 #![warn(unreachable_pub, rust_2018_idioms)]

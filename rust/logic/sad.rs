@@ -17,6 +17,11 @@
 mod larval;
 mod sa;
 
+/// Walks over every SA let other tasks run this often (a million SAs under
+/// the control mutex must not hog the CPU). A power of two (masked, as
+/// `is_multiple_of` is newer than the kernel's rustc).
+const YIELD_EVERY: u32 = 1024;
+
 pub use sa::{Charge, NatT, Sa, SaIdent, SaStats, SecretKey};
 
 use crate::logic::addr::IpAddr;
@@ -381,12 +386,7 @@ impl Sad {
             return Err(SadError::Exists);
         }
         let larval = self
-            .larval_by_seq(sa.seq, &sa.ident.dst)
-            .filter(|id| {
-                self.sas
-                    .get(id)
-                    .is_some_and(|l| l.ident.proto == sa.ident.proto)
-            })
+            .larval_by_seq(sa.seq, &sa.ident.dst, sa.ident.proto)
             .or_else(|| self.larval_by_tuple(&sa.ident));
         let id = self.link(sa)?;
         if let Some(l) = larval {
@@ -449,7 +449,12 @@ impl Sad {
     pub fn flush(&mut self, proto: Option<IpsecProto>, mut on_remove: impl FnMut(&Sa)) -> usize {
         let before = self.sas.len();
         self.changes.all = true;
+        let mut walked = 0u32;
         self.sas.retain(|_, sa| {
+            walked = walked.wrapping_add(1);
+            if walked & (YIELD_EVERY - 1) == 0 {
+                crate::seam::cond_resched();
+            }
             let hit = proto.is_none_or(|p| sa.ident.proto == p);
             if hit {
                 on_remove(sa);
@@ -520,7 +525,10 @@ impl Sad {
         now: u64,
         out: &mut Vec<(u64, Expiry)>,
     ) -> Result<(), AllocError> {
-        for sa in self.sas.values_mut() {
+        for (i, sa) in self.sas.values_mut().enumerate() {
+            if i & (YIELD_EVERY as usize - 1) == 0 {
+                crate::seam::cond_resched();
+            }
             if sa.lifetime_hard.is_unlimited() && sa.lifetime_soft.is_unlimited() {
                 continue;
             }

@@ -384,7 +384,11 @@ impl Spd {
         now: u64,
         out: &mut Vec<(u32, Expiry)>,
     ) -> Result<(), AllocError> {
-        for p in self.policies.values_mut() {
+        for (i, p) in self.policies.values_mut().enumerate() {
+            // A walk over every policy lets other tasks run now and then.
+            if i & 1023 == 0 {
+                crate::seam::cond_resched();
+            }
             if p.lifetime_hard.is_unlimited() && p.lifetime_soft.is_unlimited() {
                 continue;
             }

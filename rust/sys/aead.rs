@@ -74,6 +74,9 @@ pub(crate) trait Completion: Sized {
     fn complete(self: KBox<Self>, err: c_int);
 }
 
+/// Largest IV a job carries (`rxfrm_aead_job.iv`).
+const IV_MAX: usize = 32;
+
 /// How `run` went.
 pub(crate) enum Run<C> {
     /// Finished in the call: 0, or a negative errno (-EBADMSG: bad ICV).
@@ -107,11 +110,24 @@ pub(crate) fn run<C: Completion>(
     if job.is_null() {
         return Run::Done(ctx, -(bindings::ENOMEM as c_int));
     }
-    let seed = seq.to_be_bytes();
+    // The IV generator (seqiv/echainiv) derives the IV from the IV it is
+    // given: the 64-bit sequence number, right-aligned, as Linux's esp
+    // (`esp_output_tail`) seeds it.
+    let mut iv = [0u8; IV_MAX];
+    let ivsize = aead.ivsize();
+    let n = ivsize.min(8);
+    if ivsize > IV_MAX {
+        // SAFETY: allocated above, never used.
+        unsafe { bindings::rxfrm_aead_job_free(job) };
+        return Run::Done(ctx, einval);
+    }
+    if let (Some(dst), Some(src)) = (iv.get_mut(ivsize - n..ivsize), seq.to_be_bytes().get(8 - n..)) {
+        dst.copy_from_slice(src);
+    }
     let data = KBox::into_raw(ctx);
     // SAFETY: `ptr` points into the packet `ctx` owns, which stays put
     // until the completion (or the return below) gives `ctx` back; `job`
-    // is fresh; `seed` is read during the call.
+    // is fresh; `iv` holds `ivsize` bytes and is copied during the call.
     let r = unsafe {
         bindings::rxfrm_aead_run(
             job,
@@ -120,7 +136,7 @@ pub(crate) fn run<C: Completion>(
             ptr,
             assoclen as u32,
             cryptlen as u32,
-            seed.as_ptr(),
+            iv.as_ptr(),
             Some(done_tramp::<C>),
             data.cast::<c_void>(),
         )

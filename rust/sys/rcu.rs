@@ -120,24 +120,71 @@ impl<T> Drop for Retired<T> {
     }
 }
 
-/// Retired values waiting for one shared grace period.
-pub(crate) struct Graveyard<T> {
-    items: KVec<KBox<T>>,
+/// A retired box of any type, to be dropped later.
+///
+/// INVARIANT: `ptr` came from `KBox::<T>::into_raw` for the `T` whose
+/// `drop_box::<T>` is `drop`, and is owned by this value.
+struct Erased {
+    ptr: *mut (),
+    drop: unsafe fn(*mut ()),
 }
 
-impl<T> Graveyard<T> {
+// SAFETY: only built from `KBox<T>` with `T: Send` (see `bury`).
+unsafe impl Send for Erased {}
+
+/// # Safety
+/// `p` came from `KBox::<T>::into_raw` and is not used again.
+unsafe fn drop_box<T>(p: *mut ()) {
+    // SAFETY: per the contract.
+    drop(unsafe { KBox::from_raw(p.cast::<T>()) });
+}
+
+impl Drop for Erased {
+    fn drop(&mut self) {
+        // SAFETY: the invariant; dropped once.
+        unsafe { (self.drop)(self.ptr) };
+    }
+}
+
+/// Retired values (of any type) waiting for one shared grace period.
+pub(crate) struct Graveyard {
+    items: KVec<Erased>,
+}
+
+impl Graveyard {
     pub(crate) const fn new() -> Self {
         Graveyard { items: KVec::new() }
     }
 
-    /// Keeps `r` until the next `reclaim`; if memory is short, waits for
-    /// the grace period now instead.
-    pub(crate) fn bury(&mut self, mut r: Retired<T>) {
-        if r.0.is_some() && self.items.reserve(1, GFP_KERNEL).is_ok() {
-            if let Some(b) = r.0.take() {
-                // Cannot fail: room was reserved.
-                let _ = self.items.push(b, GFP_KERNEL);
+    /// Keeps `r` until the next `take`; if memory is short, waits for the
+    /// grace period now instead.
+    pub(crate) fn bury<T: Send + 'static>(&mut self, mut r: Retired<T>) {
+        if let Some(b) = r.0.take() {
+            if self.items.reserve(1, GFP_KERNEL).is_err() {
+                synchronize();
+                drop(b);
+                return;
             }
+            let e = Erased {
+                ptr: KBox::into_raw(b).cast(),
+                drop: drop_box::<T>,
+            };
+            // Cannot fail: room was reserved.
+            let _ = self.items.push(e, GFP_KERNEL);
+        }
+    }
+
+    /// Moves `other`'s values in here (one grace period for all).
+    pub(crate) fn append(&mut self, other: &mut Graveyard) {
+        if self.items.reserve(other.items.len(), GFP_KERNEL).is_err() {
+            // No room to keep them: free them the slow way.
+            synchronize();
+            other.items = KVec::new();
+            return;
+        }
+        for e in core::mem::replace(&mut other.items, KVec::new()) {
+            // Cannot fail: room was reserved.
+            let _ = self.items.push(e, GFP_KERNEL);
         }
     }
 
@@ -145,20 +192,14 @@ impl<T> Graveyard<T> {
         self.items.is_empty()
     }
 
-    /// Takes the buried values out; `synchronize`, then `free_after`.
-    pub(crate) fn take(&mut self) -> Graveyard<T> {
-        Graveyard {
-            items: core::mem::replace(&mut self.items, KVec::new()),
-        }
-    }
-
-    /// Frees the values, a grace period having passed since `take`.
+    /// Frees the values, a grace period having passed since they were
+    /// buried.
     pub(crate) fn free_after(mut self, _gp: &Elapsed) {
         self.items = KVec::new();
     }
 }
 
-impl<T> Drop for Graveyard<T> {
+impl Drop for Graveyard {
     fn drop(&mut self) {
         if !self.items.is_empty() {
             synchronize();

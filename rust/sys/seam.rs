@@ -1,11 +1,13 @@
 //! Allocation seam, kernel side (`crate::seam`): the API of
 //! rust/logic/host_seam.rs over `KVVec`/`KBox`. The shared logic only ever
-//! runs in process context, so allocations use GFP_KERNEL; 6.12's `Vec`
+//! runs in process context, so allocations use GFP_KERNEL_ACCOUNT (the
+//! memory of SAs and policies is charged to the memcg of the PF_KEY client
+//! that asks for them: a user-namespace root can create a million); 6.12's `Vec`
 //! lacks the removal methods, which are built here on `set_len`.
 
 use core::fmt;
 use core::ops::{Deref, DerefMut};
-use kernel::alloc::{flags::GFP_KERNEL, KBox, KVVec};
+use kernel::alloc::{flags::GFP_KERNEL_ACCOUNT, KBox, KVVec};
 
 pub use kernel::alloc::AllocError;
 
@@ -34,17 +36,17 @@ impl<T> Vec<T> {
 
     /// An empty vector with room for `n` elements.
     pub fn with_capacity(n: usize) -> Result<Self, AllocError> {
-        Ok(Vec(KVVec::with_capacity(n, GFP_KERNEL)?))
+        Ok(Vec(KVVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?))
     }
 
     /// Makes room for `additional` more elements.
     pub fn reserve(&mut self, additional: usize) -> Result<(), AllocError> {
-        self.0.reserve(additional, GFP_KERNEL)
+        self.0.reserve(additional, GFP_KERNEL_ACCOUNT)
     }
 
     /// Appends `value`.
     pub fn push(&mut self, value: T) -> Result<(), AllocError> {
-        self.0.push(value, GFP_KERNEL)
+        self.0.push(value, GFP_KERNEL_ACCOUNT)
     }
 
     /// Inserts `value` at `index`, shifting the rest right.
@@ -123,7 +125,7 @@ impl<T> Vec<T> {
 impl<T: Clone> Vec<T> {
     /// Appends clones of `other`.
     pub fn extend_from_slice(&mut self, other: &[T]) -> Result<(), AllocError> {
-        self.0.extend_from_slice(other, GFP_KERNEL)
+        self.0.extend_from_slice(other, GFP_KERNEL_ACCOUNT)
     }
 
     /// A copy of the vector.
@@ -140,7 +142,7 @@ impl<T: Clone> Vec<T> {
 
     /// Appends `n` copies of `value`.
     pub fn extend_with(&mut self, n: usize, value: T) -> Result<(), AllocError> {
-        self.0.extend_with(n, value, GFP_KERNEL)
+        self.0.extend_with(n, value, GFP_KERNEL_ACCOUNT)
     }
 }
 
@@ -185,7 +187,7 @@ pub struct Box<T>(KBox<T>);
 impl<T> Box<T> {
     /// Moves `value` to the heap.
     pub fn new(value: T) -> Result<Self, AllocError> {
-        Ok(Box(KBox::new(value, GFP_KERNEL)?))
+        Ok(Box(KBox::new(value, GFP_KERNEL_ACCOUNT)?))
     }
 
     /// Moves the value back out.
@@ -229,4 +231,10 @@ pub fn zeroize(buf: &mut [u8]) {
 /// `get_random_u32()`.
 pub fn random_u32() -> u32 {
     crate::sys::util::random_u32()
+}
+
+/// Lets other tasks run during a long walk (`cond_resched`): the logic
+/// runs under the namespace's control mutex, in process context.
+pub fn cond_resched() {
+    crate::sys::util::cond_resched()
 }

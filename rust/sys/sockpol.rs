@@ -6,12 +6,12 @@
 //! the SPD, as on Linux.
 
 use super::bindings;
-use super::pernet::Net;
-use super::pkt::Pkt;
+use super::net::Net;
+use super::packet::Pkt;
 use crate::logic::addr::IpAddr;
 use crate::logic::pfkey::sockopt::{socket_policy, SockPolicy};
 use crate::logic::types::Dir;
-use kernel::ffi::c_int;
+use kernel::ffi::{c_int, c_void};
 
 /// Holds the key manager registered.
 pub(crate) struct KmRegistration(());
@@ -32,32 +32,100 @@ impl Drop for KmRegistration {
     }
 }
 
+const AF_INET: u16 = 2;
+const AF_INET6: u16 = 10;
+const IP_IPSEC_POLICY: c_int = 16;
+const IPV6_IPSEC_POLICY: c_int = 34;
+
+/// `compile_policy`: `setsockopt(IP_IPSEC_POLICY / IPV6_IPSEC_POLICY)` of a
+/// KAME `sadb_x_policy`. Bypass/none/entrust become an allow policy,
+/// discard a block one; `ipsec` policies are refused (templates come from
+/// the SPD only). `*dir` gets the direction (XFRM_POLICY_IN 0 / OUT 1) or a
+/// negative errno.
 #[no_mangle]
-unsafe extern "C" fn rxfrm_sockpolicy_parse(
+unsafe extern "C" fn rxfrm_km_compile_policy(
+    sk: *mut bindings::sock,
+    family: u16,
+    opt: c_int,
     data: *const u8,
     len: c_int,
-    block: *mut c_int,
-) -> c_int {
+    dir: *mut c_int,
+) -> *mut bindings::xfrm_policy {
+    let fail = |e: u32| {
+        // SAFETY: `dir` is the caller's out parameter.
+        unsafe { *dir = -(e as c_int) };
+        core::ptr::null_mut()
+    };
+    if !((family == AF_INET && opt == IP_IPSEC_POLICY)
+        || (family == AF_INET6 && opt == IPV6_IPSEC_POLICY))
+    {
+        return fail(bindings::EOPNOTSUPP);
+    }
     let Ok(n) = usize::try_from(len) else {
-        return -(bindings::EINVAL as c_int);
+        return fail(bindings::EINVAL);
     };
     // SAFETY: the kernel passes `len` readable bytes (its copy of optval).
-    let data = unsafe { core::slice::from_raw_parts(data, n) };
-    match socket_policy(data) {
-        Ok((dir, p)) => {
-            // SAFETY: `block` is the caller's local.
-            unsafe { *block = c_int::from(p == SockPolicy::Discard) };
-            // XFRM_POLICY_IN is 0, XFRM_POLICY_OUT 1.
-            c_int::from(dir == Dir::Outbound)
-        }
-        Err(e) => -e.0,
+    let bytes = unsafe { core::slice::from_raw_parts(data, n) };
+    let (d, p) = match socket_policy(bytes) {
+        Ok(x) => x,
+        Err(e) => return fail(e.0 as u32),
+    };
+    // SAFETY: a live socket (the caller's setsockopt); NULL is handled.
+    let xp = unsafe { bindings::rxfrm_xfrm_policy_new(sk, p == SockPolicy::Discard) };
+    if xp.is_null() {
+        return fail(bindings::ENOBUFS);
     }
+    // SAFETY: as above.
+    unsafe { *dir = c_int::from(d == Dir::Outbound) };
+    xp
 }
 
-fn decode(r: c_int) -> Option<SockPolicy> {
-    match r {
-        0 => Some(SockPolicy::Bypass),
-        1 => Some(SockPolicy::Discard),
+// The other key-manager callbacks: rxfrm keys only its own tables, never
+// the kernel's native xfrm states and policies, so it takes no part in
+// their events. Each returns what tells the xfrm core "not handled here"
+// (the callers loop over every registered manager, some without checking
+// for NULL).
+
+#[no_mangle]
+extern "C" fn rxfrm_km_acquire(_x: *mut c_void, _t: *mut c_void, _p: *mut c_void) -> c_int {
+    -(bindings::EOPNOTSUPP as c_int)
+}
+
+#[no_mangle]
+extern "C" fn rxfrm_km_notify(_x: *mut c_void, _c: *const c_void) -> c_int {
+    0
+}
+
+#[no_mangle]
+extern "C" fn rxfrm_km_notify_policy(_x: *mut c_void, _dir: c_int, _c: *const c_void) -> c_int {
+    0
+}
+
+#[no_mangle]
+extern "C" fn rxfrm_km_new_mapping(_x: *mut c_void, _addr: *mut c_void, _sport: u16) -> c_int {
+    -(bindings::EOPNOTSUPP as c_int)
+}
+
+#[no_mangle]
+extern "C" fn rxfrm_km_report(_net: *mut c_void, _proto: u8, _sel: *mut c_void, _addr: *mut c_void) -> c_int {
+    -(bindings::EOPNOTSUPP as c_int)
+}
+
+#[no_mangle]
+extern "C" fn rxfrm_km_migrate() -> c_int {
+    -(bindings::EOPNOTSUPP as c_int)
+}
+
+#[no_mangle]
+extern "C" fn rxfrm_km_is_alive(_c: *const c_void) -> bool {
+    false
+}
+
+/// A socket policy's action, as the kernel stored it (`xfrm_policy.action`).
+fn decode(action: c_int) -> Option<SockPolicy> {
+    match action {
+        a if a == bindings::RXFRM_XFRM_POLICY_ALLOW => Some(SockPolicy::Bypass),
+        a if a == bindings::RXFRM_XFRM_POLICY_BLOCK => Some(SockPolicy::Discard),
         _ => None,
     }
 }
@@ -66,7 +134,7 @@ fn decode(r: c_int) -> Option<SockPolicy> {
 pub(crate) fn outbound(pkt: &Pkt) -> Option<SockPolicy> {
     // SAFETY: the skb's socket (if any) is held by the skb; the caller is
     // in a netfilter hook (RCU read side).
-    decode(unsafe { bindings::rxfrm_sk_policy(pkt.sk(), true) })
+    decode(unsafe { bindings::rxfrm_sk_policy_action(pkt.sk(), true) })
 }
 
 /// The inbound policy of the UDP socket `pkt` would be delivered to.
@@ -81,8 +149,8 @@ pub(crate) fn udp_inbound(
     let v6 = matches!(src, IpAddr::V6(_));
     // SAFETY: live namespace and skb; the addresses are read during the
     // call; the lookup runs under the hook's RCU read side.
-    let r = unsafe {
-        bindings::rxfrm_udp_sk_policy_in(
+    let sk = unsafe {
+        bindings::rxfrm_udp_lookup(
             net.as_ptr(),
             pkt.as_ptr(),
             v6,
@@ -92,5 +160,6 @@ pub(crate) fn udp_inbound(
             dport,
         )
     };
-    decode(r)
+    // SAFETY: a socket found under the hook's RCU read side (or NULL).
+    decode(unsafe { bindings::rxfrm_sk_policy_action(sk, false) })
 }

@@ -1,5 +1,6 @@
-//! A `static` the kernel may write to (registration tables it links into
-//! its lists), shareable because only the kernel touches it after setup.
+//! Building the C structs handed to the kernel: a `static` the kernel may
+//! write to (module parameters' tables), shareable because only the kernel
+//! touches it after setup, and zeroed ops tables.
 
 use core::cell::UnsafeCell;
 
@@ -17,10 +18,6 @@ impl<T> KernelStatic<T> {
         KernelStatic(UnsafeCell::new(v))
     }
 
-    /// The pointer to pass to the kernel.
-    pub(crate) const fn get(&self) -> *mut T {
-        self.0.get()
-    }
 }
 
 /// A zero-filled C struct, the usual starting point of an ops table.

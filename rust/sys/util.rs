@@ -37,3 +37,17 @@ pub(crate) fn errno(e: u32) -> kernel::error::Error {
 pub(crate) fn neg(e: u32) -> kernel::ffi::c_int {
     -(e as kernel::ffi::c_int)
 }
+
+/// Lets other tasks run during a long loop in process context
+/// (`cond_resched`).
+pub(crate) fn cond_resched() {
+    // SAFETY: callers are in process context and hold no spinlock.
+    unsafe { bindings::rxfrm_cond_resched() };
+}
+
+/// Whether a message may be logged now (`net_ratelimit`): per-SA and
+/// per-packet warnings must not flood the log.
+pub(crate) fn ratelimit() -> bool {
+    // SAFETY: no preconditions.
+    unsafe { bindings::net_ratelimit() != 0 }
+}

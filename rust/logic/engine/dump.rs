@@ -40,8 +40,11 @@ pub struct Dump {
     /// Entries at the start, and messages sent since.
     total: usize,
     sent: usize,
-    /// The message built for the entry found last, not sent yet.
+    /// The next message to send, and the one after it.
     held: Option<Vec<u8>>,
+    lookahead: Option<Vec<u8>>,
+    /// The walk found no more entries.
+    exhausted: bool,
     done: bool,
 }
 
@@ -127,6 +130,8 @@ impl Dump {
             total,
             sent: 0,
             held: None,
+            lookahead: None,
+            exhausted: false,
             done: false,
         }
     }
@@ -198,49 +203,68 @@ impl Engine {
         if dump.done {
             return Ok(false);
         }
-        loop {
-            let next = match self.dump_build_next(dump) {
-                Ok(n) => n,
-                Err(e) => {
-                    dump.done = true;
+        // The message to send and the one after it (whose existence says
+        // whether this one is the last, seq 0) are built before anything
+        // is sent, and kept until sent: a reader whose queue was full gets
+        // the same message on the next call, as af_key's walk resumes at
+        // the entry it could not deliver.
+        if dump.held.is_none() && !dump.exhausted {
+            dump.held = self.build_or_end(dump)?;
+        }
+        if dump.lookahead.is_none() && !dump.exhausted {
+            dump.lookahead = self.build_or_end(dump)?;
+        }
+        let Some(msg) = dump.held.as_ref() else {
+            dump.done = true;
+            if dump.sent == 0 {
+                // Everything went before the first message: end the
+                // reader's wait as af_key's empty walk would.
+                let hdr = MsgHeader {
+                    msg_type: dump.msg_type(),
+                    errno: Errno::ENOENT.to_wire(),
+                    satype: dump.satype,
+                    pid: dump.pid,
+                    ..MsgHeader::default()
+                };
+                if let Err(e) = out.send(Audience::Sender, &mut |w: &mut MsgWriter<'_>| {
+                    w.header(&hdr)
+                }) {
+                    dump.done = false;
                     return Err(e);
                 }
-            };
-            match (dump.held.take(), next) {
-                (None, Some(msg)) => dump.held = Some(msg),
-                (Some(prev), Some(msg)) => {
-                    dump.held = Some(msg);
-                    dump.sent += 1;
-                    // More follow: never 0 here, whatever was deleted.
-                    let left = dump.total.saturating_sub(dump.sent).max(1);
-                    let seq = u32::try_from(left).unwrap_or(u32::MAX);
-                    send_held(&prev, seq, out)?;
-                    return Ok(true);
-                }
-                (Some(last), None) => {
-                    dump.done = true;
-                    dump.sent += 1;
-                    send_held(&last, 0, out)?;
-                    return Ok(false);
-                }
-                (None, None) => {
-                    dump.done = true;
-                    if dump.sent == 0 {
-                        // Everything went before the first message: end the
-                        // reader's wait as af_key's empty walk would.
-                        let hdr = MsgHeader {
-                            msg_type: dump.msg_type(),
-                            errno: Errno::ENOENT.to_wire(),
-                            satype: dump.satype,
-                            pid: dump.pid,
-                            ..MsgHeader::default()
-                        };
-                        out.send(Audience::Sender, &mut |w: &mut MsgWriter<'_>| {
-                            w.header(&hdr)
-                        })?;
-                    }
-                    return Ok(false);
-                }
+            }
+            return Ok(false);
+        };
+        let last = dump.lookahead.is_none();
+        let seq = if last {
+            0
+        } else {
+            // More follow: never 0 here, whatever was deleted.
+            let left = dump.total.saturating_sub(dump.sent + 1).max(1);
+            u32::try_from(left).unwrap_or(u32::MAX)
+        };
+        send_held(msg, seq, out)?;
+        dump.sent += 1;
+        dump.held = dump.lookahead.take();
+        if last {
+            dump.done = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// The next entry's message; `None` (and the walk marked exhausted) at
+    /// the end. A message that can not be built ends the dump.
+    fn build_or_end(&self, dump: &mut Dump) -> Result<Option<Vec<u8>>, Errno> {
+        match self.dump_build_next(dump) {
+            Ok(Some(m)) => Ok(Some(m)),
+            Ok(None) => {
+                dump.exhausted = true;
+                Ok(None)
+            }
+            Err(e) => {
+                dump.done = true;
+                Err(e)
             }
         }
     }

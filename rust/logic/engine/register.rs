@@ -29,19 +29,25 @@ pub(super) fn runnable(a: &AlgDesc, probe: &dyn AlgProbe) -> bool {
     a.implemented() && probe.available(a)
 }
 
+/// Whether an AH SA may use auth algorithm `a`: every MAC but the null
+/// one (check.rs refuses AH with digest_null).
+pub(super) fn ah_auth(a: &AlgDesc) -> bool {
+    a.id != SADB_X_AALG_NULL
+}
+
 /// `compose_sadb_supported`'s list for `kind`: what can really run, in
 /// table order. Unlike Linux the AEADs are listed too: rxfrm accepts them
-/// through PF_KEY.
-fn supported(kind: AlgKind, probe: &dyn AlgProbe) -> AlgList {
+/// through PF_KEY; and the auth list of an AH registration leaves out the
+/// null MAC, which AH refuses.
+fn supported(kind: AlgKind, satype: u8, probe: &dyn AlgProbe) -> AlgList {
     let mut l = AlgList {
         algs: [AlgRepr::default(); MAX_LISTED],
         n: 0,
     };
-    for (slot, a) in l
-        .algs
-        .iter_mut()
-        .zip(algs::iter(kind).filter(|a| runnable(a, probe)))
-    {
+    let usable = |a: &&AlgDesc| {
+        runnable(a, probe) && (satype != SADB_SATYPE_AH || kind != AlgKind::Auth || ah_auth(a))
+    };
+    for (slot, a) in l.algs.iter_mut().zip(algs::iter(kind).filter(usable)) {
         *slot = a.to_sadb_alg();
         l.n += 1;
     }
@@ -50,7 +56,10 @@ fn supported(kind: AlgKind, probe: &dyn AlgProbe) -> AlgList {
 
 /// SADB_REGISTER: marks the socket registered for the SA type (UNSPEC
 /// marks nothing; twice is `EEXIST`) and answers with the algorithms,
-/// to the sockets registered for that type and the sender.
+/// to the sockets registered for that type and the sender. Every SA type
+/// gets both lists, IPComp included: RFC 2367 has no extension for
+/// compression algorithms, and af_key (like KAME's key_register) sends the
+/// same auth and encryption lists whatever the type.
 pub(super) fn register(
     p: &Parsed<'_>,
     sock: &mut SockCtl,
@@ -63,8 +72,8 @@ pub(super) fn register(
     if satype != SADB_SATYPE_UNSPEC && sock.registered & bit != 0 {
         return Err(Errno::EEXIST);
     }
-    let auth = supported(AlgKind::Auth, probe);
-    let enc = supported(AlgKind::Encrypt, probe);
+    let auth = supported(AlgKind::Auth, satype, probe);
+    let enc = supported(AlgKind::Encrypt, satype, probe);
     let hdr = MsgHeader {
         errno: 0,
         ..p.header()
@@ -125,14 +134,15 @@ fn comb_base() -> CombRepr {
 }
 
 /// `dump_ah_combs`/`dump_esp_combs` over what can run: AH one comb per
-/// auth algorithm; ESP every cipher with every non-null auth algorithm,
+/// non-null auth algorithm (Linux's template bitmap leaves digest_null's
+/// id 251 out too); ESP every cipher with every non-null auth algorithm,
 /// and each AEAD alone (rxfrm only). IPComp gets no proposal.
 pub(super) fn proposal(proto: IpsecProto, probe: &dyn AlgProbe) -> Result<Vec<CombRepr>, Errno> {
     let mut combs = Vec::new();
     let auths = || algs::iter(AlgKind::Auth).filter(|a| runnable(a, probe));
     match proto {
         IpsecProto::Ah => {
-            for a in auths() {
+            for a in auths().filter(|a| ah_auth(a)) {
                 combs.push(CombRepr {
                     auth: a.id,
                     auth_minbits: a.sadb_min_bits,

@@ -213,3 +213,23 @@ fn esn_framing_lends_the_four_bytes_before_esp_and_gives_them_back() {
     assert!(esn_frame(&mut [0u8; 12], 3, 1).is_none());
     assert!(esn_frame(&mut [0u8; 8], 5, 1).is_none());
 }
+
+#[test]
+fn max_overhead_bounds_every_payload() {
+    for (e, a) in [
+        ("aes-cbc", Some("hmac-sha1")),
+        ("3des-cbc", Some("hmac-md5")),
+        ("aes-gcm-16", None),
+        ("null", Some("hmac-sha256")),
+    ] {
+        let l = EspLayout::from_algs(enc(e), a.map(auth)).unwrap();
+        let max = (0..=300).map(|p| l.overhead(p)).max().unwrap();
+        assert_eq!(l.max_overhead(), max, "{e}");
+    }
+    // AES-CBC + HMAC-SHA1-96: 8 + 16 + (15 + 2) + 12, the datapath's
+    // `ESP_HDR_LEN + iv + block + 1 + icv`.
+    assert_eq!(layout(16, 12, 16).max_overhead(), 8 + 16 + 16 + 1 + 12);
+    assert_eq!(layout(8, 16, 4).max_overhead(), 8 + 8 + 5 + 16);
+    // A hand-built bad block counts as 4, as in the padding.
+    assert_eq!(layout(0, 0, 12).max_overhead(), 8 + 5);
+}

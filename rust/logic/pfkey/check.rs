@@ -18,7 +18,11 @@ use crate::logic::algs::{self, AlgKind};
 /// Beyond Linux, for ADD/UPDATE: key lengths are checked against the
 /// algorithm table (Linux gets the same `EINVAL` later from the crypto
 /// API), an AEAD may not be paired with an auth algorithm, and
-/// ChaCha20-Poly1305 (id 28) is accepted.
+/// ChaCha20-Poly1305 (id 28) and AES-CMAC (auth id 253) are accepted.
+/// What af_key takes and then silently ignores is refused with `EINVAL`
+/// (see `check_transform`): an AH SA naming a cipher or the null MAC, an
+/// IPComp SA naming a MAC or a CPI above 16 bits, and KAME's old-format
+/// flags.
 pub fn check_required(msg_type: u8, p: &Parsed<'_>) -> Result<(), Errno> {
     let satype = p.satype();
     match msg_type {
@@ -145,7 +149,7 @@ fn check_add(p: &Parsed<'_>) -> Result<(), Errno> {
         return Err(Errno::EINVAL);
     }
     let ipcomp = satype == SADB_X_SATYPE_IPCOMP;
-    if sa.auth > SADB_AALG_MAX
+    if (sa.auth > SADB_AALG_MAX && sa.auth != SADB_X_AALG_AES_CMAC)
         || (ipcomp && sa.encrypt > SADB_X_CALG_MAX)
         || sa.encrypt > SADB_EALG_MAX
     {
@@ -179,7 +183,7 @@ fn check_add(p: &Parsed<'_>) -> Result<(), Errno> {
         return Err(Errno::EPROTONOSUPPORT);
     }
     // esp/ah/ipcomp init_state: the transform needs its algorithm (and AH
-    // cannot be UDP-encapsulated).
+    // and IPComp cannot be UDP-encapsulated).
     match satype {
         SADB_SATYPE_ESP if enc.is_none() => return Err(Errno::EINVAL),
         SADB_SATYPE_ESP if enc.is_some_and(|e| e.aead) && auth.is_some() => {
@@ -188,7 +192,9 @@ fn check_add(p: &Parsed<'_>) -> Result<(), Errno> {
         SADB_SATYPE_AH if auth.is_none() || p.has(SADB_X_EXT_NAT_T_TYPE) => {
             return Err(Errno::EINVAL)
         }
-        SADB_X_SATYPE_IPCOMP if enc.is_none() => return Err(Errno::EINVAL),
+        SADB_X_SATYPE_IPCOMP if enc.is_none() || p.has(SADB_X_EXT_NAT_T_TYPE) => {
+            return Err(Errno::EINVAL)
+        }
         _ => {}
     }
     let key_ok = |alg: Option<&algs::AlgDesc>, key: Option<super::KeyRepr<'_>>| match alg {
@@ -196,6 +202,38 @@ fn check_add(p: &Parsed<'_>) -> Result<(), Errno> {
         _ => true,
     };
     if !key_ok(auth, key_a) || !key_ok(enc, key_e) {
+        return Err(Errno::EINVAL);
+    }
+    check_transform(satype, sa.spi, sa.auth, sa.encrypt, sa.flags)
+}
+
+/// SA flags that ask for a wire format rxfrm does not implement: the 4-byte
+/// IV of old DES (`des-32iv`) and the derived IV (`des-deriv`). af_key
+/// ignores them and builds an RFC 4303 SA, which cannot talk to the peer
+/// asked for. KAME's `SADB_X_EXT_OLD` (`esp-old`/`ah-old`) is not among
+/// them: it is bit 0, which RFC 2367 defines as `SADB_SAFLAGS_PFS` and IKE
+/// daemons may set, so it is ignored as af_key ignores it (the SA is RFC
+/// 4302/4303).
+pub const OLD_FORMAT_FLAGS: u32 = SADB_X_EXT_IV4B | SADB_X_EXT_DERIV;
+
+/// What rxfrm refuses where af_key accepts and the transform then ignores
+/// part of the request, so that an SA never silently protects less than it
+/// was asked to. Each is `EINVAL`, as xfrm_user's `verify_newsa_info`
+/// answers the same requests (AH with a cipher, IPComp with a MAC or a CPI
+/// of 0x10000 or more) and KAME's `key_mature` refuses IPComp with a MAC:
+/// - AH with an encryption algorithm (ah4/ah6 never encrypt);
+/// - AH with the null MAC (digest_null: a 0-byte ICV authenticates
+///   nothing; setkey's `-A null` sends no key, which af_key already refuses);
+/// - IPComp with an auth algorithm (ipcomp never authenticates), or an SPI
+///   above 16 bits (the CPI is 16 bits: no inbound packet could match it);
+/// - the old-format flags ([`OLD_FORMAT_FLAGS`]).
+fn check_transform(satype: u8, spi: u32, auth: u8, encrypt: u8, flags: u32) -> Result<(), Errno> {
+    let bad = match satype {
+        SADB_SATYPE_AH => encrypt != SADB_EALG_NONE || auth == SADB_X_AALG_NULL,
+        SADB_X_SATYPE_IPCOMP => auth != SADB_AALG_NONE || spi > IPCOMP_CPI_MAX,
+        _ => false,
+    };
+    if bad || flags & OLD_FORMAT_FLAGS != 0 {
         return Err(Errno::EINVAL);
     }
     Ok(())

@@ -151,6 +151,14 @@ pub const SADB_X_SAFLAGS_ESN: u32 = 0x0400;
 pub const SADB_X_EXT_CYCSEQ: u32 = 0x0040;
 /// KAME: old (RFC 1827/1829) format.
 pub const SADB_X_EXT_OLD: u32 = 0x0001;
+/// KAME: 4-byte IV (setkey's `des-32iv`, old ESP only).
+pub const SADB_X_EXT_IV4B: u32 = 0x0010;
+/// KAME: derived IV (setkey's `des-deriv`, draft-ietf-ipsec-ciph-des-derived).
+pub const SADB_X_EXT_DERIV: u32 = 0x0020;
+/// KAME: IPComp sends the SPI as the CPI (setkey's `-R`); without it KAME
+/// sends the algorithm's well-known CPI. Linux (and rxfrm) always send the
+/// SPI and ignore the flag.
+pub const SADB_X_EXT_RAWCPI: u32 = 0x0080;
 /// KAME: random padding.
 pub const SADB_X_EXT_PRAND: u32 = 0x0100;
 /// KAME: zero padding.
@@ -215,6 +223,13 @@ pub const SADB_X_AALG_SHA: u8 = 250;
 pub const SADB_X_AALG_NULL: u8 = 251;
 /// Highest auth id af_key accepts.
 pub const SADB_AALG_MAX: u8 = 251;
+/// KAME/FreeBSD TCP-MD5 signatures (RFC 2385); above Linux's maximum.
+pub const SADB_X_AALG_TCP_MD5: u8 = 252;
+/// rxfrm: AES-CMAC-96 (RFC 4494). Linux's xfrm has `cmac(aes)` without an
+/// SADB id, and no IANA registry that SADB ids follow has one (IKEv2's
+/// integrity id 8 is SADB's RIPEMD160): rxfrm takes the first free value
+/// of RFC 2407's private range 249..=255 after KAME's 249-252.
+pub const SADB_X_AALG_AES_CMAC: u8 = 253;
 
 // --- encryption algorithms ---
 /// No encryption.
@@ -257,6 +272,8 @@ pub const SADB_X_EALG_CHACHA20_POLY1305: u8 = 28;
 pub const SADB_X_EALG_SERPENTCBC: u8 = 252;
 /// Twofish-CBC.
 pub const SADB_X_EALG_TWOFISHCBC: u8 = 253;
+/// KAME RC5-CBC (IANA's ESP_RC5; no Linux implementation).
+pub const SADB_X_EALG_RC5CBC: u8 = 4;
 /// Highest encryption id af_key accepts.
 pub const SADB_EALG_MAX: u8 = 253;
 
@@ -401,6 +418,8 @@ pub const IPSEC_MANUAL_REQID_MAX: u32 = 0x3fff;
 pub const IPSEC_REPLAYWSIZE: u8 = 32;
 
 // --- what Linux's handlers compare against ---
+/// Largest IPComp CPI (RFC 3173: 16 bits, carried in the SPI field).
+pub const IPCOMP_CPI_MAX: u32 = 0xffff;
 /// Most templates one policy may carry.
 pub const XFRM_MAX_DEPTH: usize = 6;
 /// AH's IP protocol number.

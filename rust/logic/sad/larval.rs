@@ -13,16 +13,17 @@ impl Sad {
         self.sas.get(id).filter(|s| s.state == SaState::Larval)
     }
 
-    /// The larval SA of an ACQUIRE/GETSPI with message sequence `seq` for
-    /// `dst` (`xfrm_find_acq_byseq` plus af_key's address check).
-    pub(super) fn larval_by_seq(&self, seq: u32, dst: &IpAddr) -> Option<u64> {
+    /// The larval SA of `proto` of an ACQUIRE/GETSPI with message sequence
+    /// `seq` for `dst` (`xfrm_find_acq_byseq` plus af_key's address check,
+    /// and the protocol: see `getspi`).
+    pub(super) fn larval_by_seq(&self, seq: u32, dst: &IpAddr, proto: IpsecProto) -> Option<u64> {
         if seq == 0 {
             return None;
         }
-        self.by_seq
-            .get_all(&seq)
-            .copied()
-            .find(|id| self.larval(id).is_some_and(|s| s.ident.dst == *dst))
+        self.by_seq.get_all(&seq).copied().find(|id| {
+            self.larval(id)
+                .is_some_and(|s| s.ident.dst == *dst && s.ident.proto == proto)
+        })
     }
 
     /// A larval SA for this tuple still without SPI (`__find_acq_core`).
@@ -60,6 +61,12 @@ impl Sad {
     /// ACQUIRE (by seq) or tuple, creating one if needed, as af_key's
     /// `pfkey_getspi`. A larval SA that has an SPI already keeps it.
     /// Returns the larval SA's id and SPI.
+    ///
+    /// Unlike af_key (`xfrm_find_acq_byseq` ignores the protocol), the SA
+    /// found by seq must be of the request's protocol too, as KAME finds
+    /// SAs by their index: an IKE daemon asking for an IPComp CPI and an
+    /// ESP SPI under one seq (racoon does, for `compression_algorithm`)
+    /// gets two SAs, not the ESP SA's 32-bit SPI as a CPI.
     pub fn getspi(&mut self, req: &SpiRequest, now: u64) -> Result<(u64, u32), SadError> {
         let ident = SaIdent {
             spi: 0,
@@ -75,7 +82,7 @@ impl Sad {
             return Err(SadError::Invalid);
         }
         let found = self
-            .larval_by_seq(req.seq, &req.dst)
+            .larval_by_seq(req.seq, &req.dst, req.proto)
             .or_else(|| self.larval_by_tuple(&ident));
         if let Some(id) = found {
             let (spi, proto, dst) = match self.sas.get(&id) {

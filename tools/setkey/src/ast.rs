@@ -313,11 +313,7 @@ impl fmt::Display for Command {
                     Dir::Outbound => "out",
                     Dir::Forward => "fwd",
                 };
-                let upper = if s.upper == ULPROTO_ANY {
-                    "any".to_string()
-                } else {
-                    s.upper.to_string()
-                };
+                let upper = crate::names::upper_name(s.upper);
                 write!(f, "{verb} {} {} {upper} -P {dir}", s.src, s.dst)
             }
             Command::SpdFlush => f.write_str("spdflush"),

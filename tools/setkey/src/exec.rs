@@ -51,7 +51,6 @@ pub struct Exec<'a> {
     pub clock: &'a dyn Fn() -> (u64, i64),
     /// Set on any failure; the exit status.
     pub failed: bool,
-    seq: u32,
     /// Replies are collected, not printed (deleteall's dump).
     silent: bool,
 }
@@ -83,7 +82,6 @@ impl<'a> Exec<'a> {
             resolve,
             clock,
             failed: false,
-            seq: 0,
             silent: false,
         }
     }
@@ -151,19 +149,19 @@ impl<'a> Exec<'a> {
 
     /// Sends `m` and handles its replies; returns the successful replies.
     /// `quiet_empty` suppresses "No SAD entries." (deleteall's own dump).
+    ///
+    /// Every message goes with `sadb_msg_seq` 0, as ipsec-tools'
+    /// setkeymsg0() sends them: for GETSPI and ADD the kernel matches a
+    /// non-zero seq against its ACQUIREs' larval SAs (af_key's
+    /// `xfrm_find_acq_byseq`), which a hand-keyed SA must not take over.
+    /// Replies are told apart by pid and type; setkey waits for each.
     fn exchange(
         &mut self,
-        mut m: Vec<u8>,
+        m: Vec<u8>,
         label: &Label,
         quiet_empty: bool,
     ) -> Result<Vec<Vec<u8>>, ()> {
-        self.seq = self.seq.wrapping_add(1).max(1);
-        let seq = self.seq;
-        let msg_type = {
-            let mut h = SadbMsg::new_unchecked(&mut m[..]);
-            h.set_seq(seq);
-            h.msg_type()
-        };
+        let msg_type = SadbMsg::new_unchecked(&m[..]).msg_type();
         if self.opts.verbose {
             let _ = writeln!(self.out, "{}", kdebug(&m));
         }
@@ -177,7 +175,7 @@ impl<'a> Exec<'a> {
             self.fail(&format!("{}send: {e}", label.prefix));
             return Err(());
         }
-        self.replies(msg_type, seq, label, quiet_empty)
+        self.replies(msg_type, label, quiet_empty)
     }
 
     fn recv(&mut self) -> io::Result<Vec<u8>> {
@@ -187,11 +185,10 @@ impl<'a> Exec<'a> {
         }
     }
 
-    /// Reads until the answer to (`msg_type`, `seq`) is complete.
+    /// Reads until the answer to `msg_type` is complete.
     fn replies(
         &mut self,
         msg_type: u8,
-        seq: u32,
         label: &Label,
         quiet_empty: bool,
     ) -> Result<Vec<Vec<u8>>, ()> {
@@ -210,7 +207,7 @@ impl<'a> Exec<'a> {
                 continue;
             };
             // PF_KEY broadcasts: skip traffic that is not the answer to us.
-            if p.pid() != self.pid || p.msg_type() != msg_type || (!dump && p.seq() != seq) {
+            if p.pid() != self.pid || p.msg_type() != msg_type {
                 continue;
             }
             if self.opts.verbose {

@@ -5,6 +5,7 @@ use crate::ast::*;
 use crate::lexer::{Lexer, Mode, ParseError, Pos, Tok, Token};
 use crate::names;
 use rxfrm_logic::addr::IpAddr;
+use rxfrm_logic::algs::{self, AlgKind};
 use rxfrm_logic::types::Mode as IpsecMode;
 
 pub type PResult<T> = Result<T, ParseError>;
@@ -343,6 +344,7 @@ impl<'a> Parser<'a> {
             }
             "-C" => {
                 let (name, pos) = self.word(Mode::Main, "a compression algorithm")?;
+                known_alg(AlgKind::Compress, &name, pos)?;
                 if sa
                     .algs
                     .comp
@@ -358,23 +360,25 @@ impl<'a> Parser<'a> {
             }
             "-E" => {
                 let (mut name, pos) = self.word(Mode::Main, "an encryption algorithm")?;
-                // ipsec-tools' des-deriv/des-32iv are des-cbc plus a flag.
+                // ipsec-tools' des-deriv/des-32iv are des-cbc plus a flag
+                // (parse.y); setkey(8)'s 3des-deriv is 3des-cbc plus one.
                 match name.as_str() {
-                    "des-deriv" if sa.proto.is_old() => {
+                    "des-deriv" | "3des-deriv" if sa.proto.is_old() => {
                         return Err(ParseError::new(pos, "algorithm mismatched"))
                     }
                     "des-32iv" if !sa.proto.is_old() => {
                         return Err(ParseError::new(pos, "algorithm mismatched"))
                     }
-                    "des-deriv" => sa.algs.extra_flags |= flags::DERIV,
+                    "des-deriv" | "3des-deriv" => sa.algs.extra_flags |= flags::DERIV,
                     "des-32iv" => sa.algs.extra_flags |= flags::IV4B,
                     _ => {}
                 }
                 let keyless = matches!(name.as_str(), "null" | "simple");
-                if matches!(name.as_str(), "des-deriv" | "des-32iv") {
-                    name = "des-cbc".into();
-                } else if name == "simple" {
-                    name = "null".into();
+                match name.as_str() {
+                    "des-deriv" | "des-32iv" => name = "des-cbc".into(),
+                    "3des-deriv" => name = "3des-cbc".into(),
+                    "simple" => name = "null".into(),
+                    _ => known_alg(AlgKind::Encrypt, &name, pos)?,
                 }
                 let key = if keyless { None } else { Some(self.key()?) };
                 if sa.algs.enc.replace(AlgSpec { name, key, pos }).is_some() {
@@ -383,6 +387,7 @@ impl<'a> Parser<'a> {
             }
             _ => {
                 let (name, pos) = self.word(Mode::Main, "an authentication algorithm")?;
+                known_alg(AlgKind::Auth, &name, pos)?;
                 let key = if name == "null" {
                     None
                 } else {
@@ -447,21 +452,53 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// An algorithm name setkey knows: ipsec-tools' (token.l and pfkey_dump.c,
+/// including those no Linux kernel implements, such as `keyed-md5`,
+/// `rc5-cbc` or `tcp-md5`: those are sent and the kernel refuses them) and
+/// the newer ones of rxfrm's table. Anything else is a syntax error here,
+/// as it is in ipsec-tools' lexer.
+fn known_alg(kind: AlgKind, name: &str, pos: Pos) -> PResult<()> {
+    if algs::by_name(kind, name).is_some() {
+        return Ok(());
+    }
+    let what = match kind {
+        AlgKind::Auth => "authentication",
+        AlgKind::Encrypt => "encryption",
+        AlgKind::Compress => "compression",
+    };
+    Err(ParseError::new(
+        pos,
+        format!("unknown {what} algorithm \"{name}\""),
+    ))
+}
+
 /// Semantic checks ipsec-tools leaves to the kernel, done early so the
-/// user gets a position instead of "Invalid argument".
+/// user gets a position instead of "Invalid argument": a missing algorithm
+/// is reported at the last algorithm option (or the SPI), one the protocol
+/// cannot use at that algorithm's name (AH never encrypts, IPComp never
+/// authenticates, only IPComp compresses).
 fn check_algs(sa: &Sa, pos: Pos) -> PResult<()> {
     let a = &sa.algs;
-    let err = |m: &str| Err(ParseError::new(pos, m.to_string()));
+    let err = |p: Pos, m: &str| Err(ParseError::new(p, m.to_string()));
+    let at = |s: &Option<AlgSpec>| s.as_ref().map_or(pos, |s| s.pos);
     match sa.proto {
-        SaProto::IpComp if a.comp.is_none() => err("ipcomp needs -C"),
-        SaProto::IpComp if a.enc.is_some() || a.auth.is_some() => err("ipcomp takes only -C"),
-        SaProto::Ah | SaProto::AhOld | SaProto::Tcp if a.auth.is_none() => err("-A is required"),
-        SaProto::Ah | SaProto::AhOld | SaProto::Tcp if a.enc.is_some() || a.comp.is_some() => {
-            err("only -A is allowed here")
+        SaProto::IpComp if a.enc.is_some() => err(at(&a.enc), "ipcomp takes only -C"),
+        SaProto::IpComp if a.auth.is_some() => err(at(&a.auth), "ipcomp takes only -C"),
+        SaProto::IpComp if a.comp.is_none() => err(pos, "ipcomp needs -C"),
+        SaProto::Ah | SaProto::AhOld | SaProto::Tcp if a.enc.is_some() => {
+            err(at(&a.enc), "only -A is allowed here")
         }
-        SaProto::Esp | SaProto::EspOld if a.comp.is_some() => err("-C is only allowed with ipcomp"),
+        SaProto::Ah | SaProto::AhOld | SaProto::Tcp if a.comp.is_some() => {
+            err(at(&a.comp), "only -A is allowed here")
+        }
+        SaProto::Ah | SaProto::AhOld | SaProto::Tcp if a.auth.is_none() => {
+            err(pos, "-A is required")
+        }
+        SaProto::Esp | SaProto::EspOld if a.comp.is_some() => {
+            err(at(&a.comp), "-C is only allowed with ipcomp")
+        }
         SaProto::Esp | SaProto::EspOld if a.enc.is_none() && a.auth.is_none() => {
-            err("-E or -A is required")
+            err(pos, "-E or -A is required")
         }
         _ => Ok(()),
     }

@@ -7,7 +7,10 @@ use crate::parser::{PResult, Parser};
 use rxfrm_logic::addr::IpAddr;
 use rxfrm_logic::types::{Action, Dir, IpsecProto, Level, Mode as IpsecMode};
 
-/// Largest reqid a user may pick with `unique:N` (IPSEC_MANUAL_REQID_MAX).
+/// IPSEC_MANUAL_REQID_MAX: reqids above it are the kernel's own. `unique:N`
+/// takes any 32-bit N, as libipsec's `atol()` does (setkey(8) documents
+/// 1..32767); Linux's af_key replaces one above this by a reqid of its own
+/// choosing (`gen_reqid`), and `-DP` then shows it as `unique#N`.
 pub const MANUAL_REQID_MAX: u32 = 0x3fff;
 
 const P: Mode = Mode::Policy;
@@ -258,11 +261,11 @@ fn parse_level(l: &str, pos: Pos) -> PResult<(Level, u32)> {
         "require" => (Level::Require, 0),
         "unique" => (Level::Unique, 0),
         _ => match l.strip_prefix("unique:").map(str::parse::<u32>) {
-            Some(Ok(id)) if id <= MANUAL_REQID_MAX => (Level::Unique, id),
+            Some(Ok(id)) => (Level::Unique, id),
             Some(_) => {
                 return Err(ParseError::new(
                     pos,
-                    format!("invalid reqid in \"{l}\" (1..{MANUAL_REQID_MAX})"),
+                    format!("invalid reqid in \"{l}\" (0..{})", u32::MAX),
                 ))
             }
             None => return Err(ParseError::new(pos, format!("invalid level \"{l}\""))),

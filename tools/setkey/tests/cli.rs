@@ -289,6 +289,9 @@ fn kernel_refusals_and_parse_errors_keep_going_but_fail() {
     );
     assert_eq!(types(&k), [SADB_ADD, SADB_ADD, SADB_GET, SADB_DELETE]);
     assert!(k.borrow().sad.is_empty(), "the delete after the errors ran");
+    // Every message goes with seq 0, as ipsec-tools' setkeymsg0(): a
+    // non-zero one would make the kernel match ACQUIRE larval SAs by it.
+    assert!(k.borrow().sent.iter().all(|m| m[8..12] == [0; 4]));
 }
 
 #[test]

@@ -294,6 +294,87 @@ fn ipcomp_tcp_md5_null_and_old_protocols() {
     assert_eq!(a.algs.auth.unwrap().key.unwrap(), [0x0a, 0xbc]);
 }
 
+/// Every algorithm name of ipsec-tools' token.l and pfkey_dump.c tables
+/// (plus setkey(8)'s 3des-deriv and rc5-cbc) parses, those no Linux kernel
+/// has included: the kernel is the one to refuse them.
+#[test]
+fn every_ipsec_tools_algorithm_name_parses() {
+    let k = |bits: usize| format!("0x{}", "ab".repeat(bits / 8));
+    for (name, bits) in [
+        ("hmac-md5", 128),
+        ("hmac-sha1", 160),
+        ("keyed-md5", 128),
+        ("keyed-sha1", 160),
+        ("hmac-sha2-256", 256),
+        ("hmac-sha256", 256),
+        ("hmac-sha2-384", 384),
+        ("hmac-sha384", 384),
+        ("hmac-sha2-512", 512),
+        ("hmac-sha512", 512),
+        ("hmac-ripemd160", 160),
+        ("aes-xcbc-mac", 128),
+        ("aes-cmac", 128),
+        ("tcp-md5", 64),
+    ] {
+        let src = format!("add 10.0.0.1 10.0.0.2 ah 0x100 -A {name} {};", k(bits));
+        let a = sa(one(&src));
+        assert_eq!(a.algs.auth.unwrap().name, name);
+    }
+    let a = sa(one("add 10.0.0.1 10.0.0.2 ah 0x100 -A null;"));
+    assert_eq!(a.algs.auth.unwrap().key, None);
+    for (name, bits, sent_as, extra) in [
+        ("des-cbc", 64, "des-cbc", 0),
+        ("3des-cbc", 192, "3des-cbc", 0),
+        ("blowfish-cbc", 128, "blowfish-cbc", 0),
+        ("cast128-cbc", 128, "cast128-cbc", 0),
+        ("rc5-cbc", 128, "rc5-cbc", 0),
+        ("des-deriv", 64, "des-cbc", flags::DERIV),
+        ("3des-deriv", 192, "3des-cbc", flags::DERIV),
+        ("twofish-cbc", 256, "twofish-cbc", 0),
+        ("aes-cbc", 128, "aes-cbc", 0),
+        ("rijndael-cbc", 128, "rijndael-cbc", 0),
+        ("aes-ctr", 160, "aes-ctr", 0),
+        ("camellia-cbc", 128, "camellia-cbc", 0),
+    ] {
+        let src = format!("add 10.0.0.1 10.0.0.2 esp 0x100 -E {name} {};", k(bits));
+        let a = sa(one(&src));
+        assert_eq!(a.flags(), flags::CYCSEQ | extra, "{name}");
+        assert_eq!(a.algs.enc.unwrap().name, sent_as);
+    }
+    for name in ["null", "simple"] {
+        let src = format!("add 10.0.0.1 10.0.0.2 esp 0x100 -E {name};");
+        let a = sa(one(&src));
+        let e = a.algs.enc.unwrap();
+        assert_eq!((e.name.as_str(), e.key), ("null", None));
+    }
+    let a = sa(one(
+        "add 10.0.0.1 10.0.0.2 esp-old 0x100 -E des-32iv 0x0001020304050607;",
+    ));
+    assert_eq!(a.flags(), flags::CYCSEQ | flags::OLD | flags::IV4B);
+    for name in ["oui", "deflate", "lzs"] {
+        let src = format!("add 10.0.0.1 10.0.0.2 ipcomp 0x100 -C {name};");
+        assert_eq!(sa(one(&src)).algs.comp.unwrap().name, name);
+    }
+}
+
+#[test]
+fn unique_reqids_are_taken_as_written() {
+    for (level, reqid) in [
+        ("unique:1", 1),
+        ("unique:16383", 16383),
+        ("unique:16384", 16384),
+        ("unique:20000", 20000),
+        ("unique:32767", 32767),
+        ("unique:4294967295", u32::MAX),
+        ("unique:0", 0),
+        ("unique", 0),
+    ] {
+        let src = format!("spdadd 10.0.0.1 10.0.0.2 any -P out ipsec esp/transport//{level};");
+        let r = spd(one(&src)).policy.requests[0].clone();
+        assert_eq!((r.level, r.reqid), (Level::Unique, reqid), "{level}");
+    }
+}
+
 #[test]
 fn other_commands() {
     let c = ok("get 10.0.0.1 10.0.0.2 esp 5; delete 10.0.0.1 10.0.0.2 ah 0x10;
@@ -421,13 +502,18 @@ fn error_forms_with_line_and_column() {
             "1:29: unknown option \"-Q\"",
         ),
         ("add 10.0.0.1 10.0.0.2 esp 1;", "1:27: -E or -A is required"),
+        ("add 10.0.0.1 10.0.0.2 ah 1;", "1:26: -A is required"),
+        (
+            "add 10.0.0.1 10.0.0.2 ipcomp 1 -m tunnel;",
+            "1:30: ipcomp needs -C",
+        ),
         (
             "add 10.0.0.1 10.0.0.2 ah 1 -E null;",
-            "1:28: -A is required",
+            "1:31: only -A is allowed here",
         ),
         (
             "add 10.0.0.1 10.0.0.2 esp 1 -C deflate;",
-            "1:29: -C is only allowed with ipcomp",
+            "1:32: -C is only allowed with ipcomp",
         ),
         (
             "add 10.0.0.1 10.0.0.2 esp-old 1 -r 4 -E null;",
@@ -498,8 +584,67 @@ fn error_forms_with_line_and_column() {
             "1:58: invalid level \"often\"",
         ),
         (
-            "spdadd 10.0.0.1 10.0.0.2 any -P out ipsec esp/transport//unique:99999;",
-            "1:58: invalid reqid in \"unique:99999\" (1..16383)",
+            "spdadd 10.0.0.1 10.0.0.2 any -P out ipsec esp/transport//unique:4294967296;",
+            "1:58: invalid reqid in \"unique:4294967296\" (0..4294967295)",
+        ),
+        (
+            "spdadd 10.0.0.1 10.0.0.2 any -P out ipsec esp/transport//unique:x;",
+            "1:58: invalid reqid in \"unique:x\" (0..4294967295)",
+        ),
+        // Names neither ipsec-tools nor rxfrm knows: syntax errors.
+        (
+            r#"add 10.1.1.1 20.1.1.1 esp 1 -E rot13 "x";"#,
+            "1:32: unknown encryption algorithm \"rot13\"",
+        ),
+        (
+            r#"add 10.1.1.1 20.1.1.1 ah 1 -A crc32 "x";"#,
+            "1:31: unknown authentication algorithm \"crc32\"",
+        ),
+        (
+            r#"add 10.1.1.1 20.1.1.1 ipcomp 1 -C zip;"#,
+            "1:35: unknown compression algorithm \"zip\"",
+        ),
+        (
+            "add 10.1.1.1 20.1.1.1 esp 1 -E 4des-deriv 0x00;",
+            "1:32: unknown encryption algorithm \"4des-deriv\"",
+        ),
+        (
+            "add 10.1.1.1 20.1.1.1 esp 1 -E hmac-md5 0x00;",
+            "1:32: unknown encryption algorithm \"hmac-md5\"",
+        ),
+        (
+            "add 10.1.1.1 20.1.1.1 esp 1 -E null -A 3des-cbc 0x00;",
+            "1:40: unknown authentication algorithm \"3des-cbc\"",
+        ),
+        (
+            "add 10.1.1.1 20.1.1.1 ipcomp 1 -C lzo;",
+            "1:35: unknown compression algorithm \"lzo\"",
+        ),
+        // ipsec-tools' own mismatches (parse.y).
+        (
+            "add 10.1.1.1 20.1.1.1 esp-old 1 -E 3des-deriv 0x00;",
+            "1:36: algorithm mismatched",
+        ),
+        (
+            "add 10.1.1.1 20.1.1.1 esp 1 -E des-32iv 0x00;",
+            "1:32: algorithm mismatched",
+        ),
+        (
+            "add 10.1.1.1 20.1.1.1 ipcomp 1 -R -C deflate;",
+            "1:32: -R must follow -C",
+        ),
+        // AH never encrypts: -E with ah is refused before anything is sent.
+        (
+            r#"add 10.1.1.1 20.1.1.1 ah 1 -E 3des-cbc "hogehogehogehogehogehoge" -A hmac-md5 "hogehogehogehoge";"#,
+            "1:31: only -A is allowed here",
+        ),
+        (
+            "add 10.1.1.1 20.1.1.1 ah 1 -A hmac-md5 0x00 -C deflate;",
+            "1:48: only -A is allowed here",
+        ),
+        (
+            "add 10.1.1.1 20.1.1.1 ipcomp 1 -C deflate -A hmac-md5 0x00;",
+            "1:46: ipcomp takes only -C",
         ),
         (
             "spdadd 10.0.0.1 10.0.0.2 any -P out ipsec esp/tunnel/1.1.1.1-::1/use;",
@@ -586,7 +731,10 @@ fn display_omits_keys() {
     let c = one(
         "spdadd 10.0.1.0/24 10.0.2.0/24[80] tcp -P in ipsec esp/tunnel/1.1.1.1-2.2.2.2/require;",
     );
-    assert_eq!(c.to_string(), "spdadd 10.0.1.0/24 10.0.2.0/24[80] 6 -P in");
+    assert_eq!(
+        c.to_string(),
+        "spdadd 10.0.1.0/24 10.0.2.0/24[80] tcp -P in"
+    );
 }
 
 #[test]

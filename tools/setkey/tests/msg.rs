@@ -425,24 +425,136 @@ fn key_length_and_algorithm_errors_come_before_sending() {
             r#"add 10.1.1.1 20.1.1.1 ah 9877 -A hmac-md5 "short";"#,
             "1:34: invalid key length 40 bits for hmac-md5 (needs 128)",
         ),
+        // Those without a kernel implementation have setkey(8)'s lengths.
         (
-            r#"add 10.1.1.1 20.1.1.1 esp 1 -E rot13 "x";"#,
-            "1:32: unknown encryption algorithm \"rot13\"",
+            r#"add 10.1.1.1 20.1.1.1 ah 1 -A keyed-md5 "0123456789";"#,
+            "1:31: invalid key length 80 bits for keyed-md5 (needs 128)",
         ),
         (
-            r#"add 10.1.1.1 20.1.1.1 ah 1 -A crc32 "x";"#,
-            "1:31: unknown authentication algorithm \"crc32\"",
+            r#"add 10.1.1.1 20.1.1.1 tcp 1 -A tcp-md5 "";"#,
+            "1:32: invalid key length 0 bits for tcp-md5 (needs 8..640)",
         ),
         (
-            r#"add 10.1.1.1 20.1.1.1 ipcomp 1 -C zip;"#,
-            "1:35: unknown compression algorithm \"zip\"",
+            r#"add 10.1.1.1 20.1.1.1 esp 1 -E rc5-cbc "abc";"#,
+            "1:32: invalid key length 24 bits for rc5-cbc (needs 40..2040)",
         ),
         (
-            r#"add 10.1.1.1 20.1.1.1 ah 1 -A keyed-md5 "0123456789abcdef";"#,
-            "1:31: authentication algorithm \"keyed-md5\" is not supported",
+            r#"add 10.1.1.1 20.1.1.1 ah 1 -A aes-cmac 0x00112233445566778899aabbccddeeff00112233;"#,
+            "1:31: invalid key length 160 bits for aes-cmac (needs 128)",
         ),
     ];
     for (src, want) in cases {
         assert_eq!(err(src), want, "{src}");
     }
+}
+
+/// Names ipsec-tools knows and no Linux kernel implements go out with the
+/// SADB ids ipsec-tools sends (token.l, include-glibc/net/pfkeyv2.h, KAME's
+/// pfkeyv2.h); af_key's checks then refuse them with these errnos.
+#[test]
+fn names_the_kernel_lacks_are_sent_with_ipsec_tools_ids() {
+    use rxfrm_logic::pfkey::Errno;
+    let ctx = MsgCtx {
+        pid: 7,
+        rfc: false,
+        resolve: &no_dns,
+    };
+    let cases: [(&str, u8, u8, u8, u32, Errno); 9] = [
+        (
+            r#"add 10.1.1.1 20.1.1.1 ah 0x100 -A keyed-md5 "0123456789abcdef";"#,
+            SADB_SATYPE_AH,
+            SADB_X_AALG_MD5,
+            0,
+            flags::CYCSEQ,
+            Errno::ENOSYS,
+        ),
+        (
+            r#"add 10.1.1.1 20.1.1.1 ah 0x100 -A keyed-sha1 "0123456789abcdefghij";"#,
+            SADB_SATYPE_AH,
+            SADB_X_AALG_SHA,
+            0,
+            flags::CYCSEQ,
+            Errno::ENOSYS,
+        ),
+        (
+            r#"add 10.1.1.1 20.1.1.1 esp 0x100 -E rc5-cbc "0123456789abcdef";"#,
+            SADB_SATYPE_ESP,
+            0,
+            SADB_X_EALG_RC5CBC,
+            flags::CYCSEQ,
+            Errno::ENOSYS,
+        ),
+        (
+            r#"add 10.1.1.1 20.1.1.1 esp 0x100 -E null -A tcp-md5 "secret";"#,
+            SADB_SATYPE_ESP,
+            SADB_X_AALG_TCP_MD5,
+            SADB_EALG_NULL,
+            flags::CYCSEQ,
+            Errno::EINVAL,
+        ),
+        (
+            r#"add 10.1.1.1 20.1.1.1 tcp 0x100 -A tcp-md5 "secret";"#,
+            11,
+            SADB_X_AALG_TCP_MD5,
+            0,
+            flags::CYCSEQ,
+            Errno::EINVAL,
+        ),
+        (
+            "add 10.1.1.1 20.1.1.1 esp 0x100 -E des-deriv 0x0001020304050607;",
+            SADB_SATYPE_ESP,
+            0,
+            SADB_EALG_DESCBC,
+            flags::CYCSEQ | flags::DERIV,
+            Errno::EINVAL,
+        ),
+        (
+            r#"add 10.1.1.1 20.1.1.1 esp 0x100 -E 3des-deriv "hogehogehogehogehogehoge";"#,
+            SADB_SATYPE_ESP,
+            0,
+            SADB_EALG_3DESCBC,
+            flags::CYCSEQ | flags::DERIV,
+            Errno::EINVAL,
+        ),
+        (
+            "add 10.1.1.1 20.1.1.1 esp-old 0x100 -E des-32iv 0x0001020304050607;",
+            SADB_SATYPE_ESP,
+            0,
+            SADB_EALG_DESCBC,
+            flags::CYCSEQ | flags::OLD | flags::IV4B,
+            Errno::EINVAL,
+        ),
+        (
+            "add 10.1.1.1 20.1.1.1 ipcomp 0x100 -C oui;",
+            SADB_X_SATYPE_IPCOMP,
+            0,
+            SADB_X_CALG_OUI,
+            flags::CYCSEQ,
+            Errno::ENOSYS,
+        ),
+    ];
+    for (src, satype, auth, encrypt, fl, errno) in cases {
+        let m = build(&cmd(src), &ctx).unwrap_or_else(|e| panic!("{src}: {e}"));
+        let p = parse(&m[0]).unwrap();
+        let sa = p.sa().unwrap();
+        assert_eq!(
+            (p.satype(), sa.auth, sa.encrypt, sa.flags),
+            (satype, auth, encrypt, fl),
+            "{src}"
+        );
+        assert_eq!(check_required(p.msg_type(), &p), Err(errno), "{src}");
+    }
+}
+
+#[test]
+fn unique_reqid_above_the_manual_range_is_sent_as_written() {
+    let m = msgs("spdadd 10.0.0.1 10.0.0.2 any -P out ipsec esp/transport//unique:20000 ah/transport//unique:5;");
+    let p = parse(&m[0]).unwrap();
+    let r: Vec<(u8, u32)> = p
+        .policy()
+        .unwrap()
+        .requests()
+        .map(|r| (r.level, r.reqid))
+        .collect();
+    assert_eq!(r, [(IPSEC_LEVEL_UNIQUE, 20000), (IPSEC_LEVEL_UNIQUE, 5)]);
 }

@@ -269,3 +269,56 @@ fn sa_error_counters_only_for_a_dump_that_asks() {
     let second = got.iter().find(|(spi, _)| *spi == 0x1001).unwrap().1;
     assert_eq!((second.replay, second.integrity_failed), (0, 0));
 }
+
+/// A reader whose queue is full every other time (a broadcast storm from
+/// another socket): deliveries fail with ENOBUFS.
+struct Flaky {
+    rec: Rec,
+    calls: usize,
+}
+
+impl Outbox for Flaky {
+    fn send(&mut self, to: Audience, build: &mut Build<'_>) -> Result<(), Errno> {
+        self.calls += 1;
+        if self.calls % 2 == 1 {
+            return Err(Errno::ENOBUFS);
+        }
+        self.rec.send(to, build)
+    }
+}
+
+#[test]
+fn a_full_queue_delays_the_dump_and_loses_nothing() {
+    let mut h = H::new();
+    fill(&mut h, 50);
+    let mut d = start(&mut h, &bare(SADB_DUMP, SADB_SATYPE_UNSPEC, 5));
+    let mut out = Flaky {
+        rec: Rec::default(),
+        calls: 0,
+    };
+    let mut refused = 0;
+    loop {
+        match h.e.dump_next(&mut d, &mut out) {
+            Ok(true) => {}
+            Ok(false) => break,
+            // af_key: the dump waits for the reader; nothing is lost.
+            Err(Errno::ENOBUFS) => refused += 1,
+            Err(e) => panic!("dump ended with {e:?}"),
+        }
+        assert!(refused < 1000, "the dump makes no progress");
+    }
+    assert!(refused >= 25, "every other delivery failed ({refused})");
+    let msgs: StdVec<StdVec<u8>> = out.rec.msgs.into_iter().map(|(_, b)| b).collect();
+    let spis: StdVec<u32> = msgs.iter().map(|m| dec(m).sa().unwrap().spi).collect();
+    assert_eq!(
+        spis,
+        (0x1000..0x1000 + 50).collect::<StdVec<_>>(),
+        "each SA exactly once, in order"
+    );
+    let seqs: StdVec<u32> = msgs.iter().map(|m| dec(m).seq()).collect();
+    assert_eq!(
+        seqs,
+        (0..50).rev().collect::<StdVec<_>>(),
+        "the last message is seq 0"
+    );
+}

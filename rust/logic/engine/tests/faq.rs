@@ -393,3 +393,213 @@ fn port_selectors_protect_pop3_only() {
         Errno::EEXIST,
     );
 }
+
+/// `h2h-ah-md5.conf`: two AH hmac-md5 SAs and an outbound `use` policy.
+#[test]
+fn h2h_ah_md5_seed() {
+    let mut h = H::new();
+    h.ok(&add(
+        H1,
+        H2,
+        SADB_SATYPE_AH,
+        9877,
+        SADB_AALG_MD5HMAC,
+        b"hogehogehogehoge",
+    ));
+    h.ok(&add(
+        H2,
+        H1,
+        SADB_SATYPE_AH,
+        10001,
+        SADB_AALG_MD5HMAC,
+        b"mogamogamogamoga",
+    ));
+    let ah_use = [transport(IPPROTO_AH, IPSEC_LEVEL_USE)];
+    h.ok(&spdadd(
+        any(H1, 32),
+        any(H2, 32),
+        IPSEC_DIR_OUTBOUND,
+        IPSEC_POLICY_IPSEC,
+        &ah_use,
+    ));
+    assert_eq!(get_key(&mut h, 2, 9877, H1, H2), b"hogehogehogehoge");
+    assert_eq!(get_key(&mut h, 2, 10001, H2, H1), b"mogamogamogamoga");
+    let sa = h.e.sad.lookup(&H2, 9877, IpsecProto::Ah).unwrap();
+    assert_eq!((sa.auth_alg, sa.enc_alg, sa.replay_window), (2, 0, 0));
+    // The policy's AH template finds the outbound SA (mode any = transport).
+    let out = FlowKey::new(H1, H2, 1, 0, 0);
+    assert_eq!(
+        governing(&h, Dir::Outbound, &out),
+        Some((
+            Action::Ipsec,
+            vec![(IpsecProto::Ah, Mode::Transport, Level::Use)]
+        ))
+    );
+    let t = h.e.spd.lookup(Dir::Outbound, &out).unwrap().templates[0];
+    assert!(matches!(
+        h.e.sad.find_output(&H1, &H2, t.proto, t.mode, t.reqid),
+        crate::logic::sad::OutputSa::Valid(s) if s.ident().spi == 9877
+    ));
+    // The dump shows AH with its MAC and no cipher.
+    let d = h.dump_all(SADB_DUMP, SADB_SATYPE_AH);
+    assert_eq!(d.len(), 2);
+    let p = dec(&d[0]);
+    assert_eq!((p.satype(), p.sa().unwrap().auth), (2, 2));
+    assert!(p.key_encrypt().is_none() && p.key_auth().is_some());
+}
+
+/// `h2h-esp-ah.conf`: ESP 3des-cbc and AH hmac-md5 on one flow; both
+/// templates of the outbound policy find their SA.
+#[test]
+fn h2h_esp_ah_seed() {
+    let mut h = H::new();
+    for (src, dst, satype, spi, alg, k) in [
+        (
+            H1,
+            H2,
+            SADB_SATYPE_ESP,
+            9876,
+            SADB_EALG_3DESCBC,
+            &b"hogehogehogehogehogehoge"[..],
+        ),
+        (
+            H2,
+            H1,
+            SADB_SATYPE_ESP,
+            10000,
+            SADB_EALG_3DESCBC,
+            DEADBEEF24,
+        ),
+        (
+            H1,
+            H2,
+            SADB_SATYPE_AH,
+            9877,
+            SADB_AALG_MD5HMAC,
+            b"hogehogehogehoge",
+        ),
+        (
+            H2,
+            H1,
+            SADB_SATYPE_AH,
+            10001,
+            SADB_AALG_MD5HMAC,
+            b"mogamogamogamoga",
+        ),
+    ] {
+        h.ok(&add(src, dst, satype, spi, alg, k));
+    }
+    let both = [
+        transport(IPPROTO_ESP, IPSEC_LEVEL_USE),
+        transport(IPPROTO_AH, IPSEC_LEVEL_USE),
+    ];
+    h.ok(&spdadd(
+        any(H1, 32),
+        any(H2, 32),
+        IPSEC_DIR_OUTBOUND,
+        IPSEC_POLICY_IPSEC,
+        &both,
+    ));
+    let flow = FlowKey::new(H1, H2, 6, 5000, 80);
+    let p = h.e.spd.lookup(Dir::Outbound, &flow).unwrap();
+    let spis: StdVec<u32> = p
+        .templates
+        .iter()
+        .map(
+            |t| match h.e.sad.find_output(&H1, &H2, t.proto, t.mode, t.reqid) {
+                crate::logic::sad::OutputSa::Valid(s) => s.ident().spi,
+                _ => 0,
+            },
+        )
+        .collect();
+    assert_eq!(spis, [9876, 9877], "ESP first, AH outermost");
+    assert_eq!(h.e.sad.count(IpsecProto::Ah), 2);
+    assert_eq!(h.e.sad.count(IpsecProto::Esp), 2);
+}
+
+/// The FAQ's POP example from B's side: `spdadd B A[110] tcp -P out ipsec
+/// ah/transport//require;` and its inbound twin, then what racoon does
+/// for the first connection: ACQUIRE (an AH proposal), GETSPI for the
+/// inbound SA, UPDATE, ADD of the outbound one.
+#[test]
+fn pop3_ah_from_the_client_with_an_ike_daemon() {
+    let mut h = H::new();
+    let (a, b) = (v4(10, 0, 0, 1), v4(10, 0, 0, 2));
+    let tcp = |addr, port| ad(addr, 32, 6, port);
+    let ah = [transport(IPPROTO_AH, IPSEC_LEVEL_REQUIRE)];
+    let out = dec(&h.ok(&spdadd(
+        tcp(b, 0),
+        tcp(a, 110),
+        IPSEC_DIR_OUTBOUND,
+        IPSEC_POLICY_IPSEC,
+        &ah,
+    ))[0]
+        .1)
+    .policy()
+    .unwrap()
+    .id;
+    h.ok(&spdadd(
+        tcp(a, 110),
+        tcp(b, 0),
+        IPSEC_DIR_INBOUND,
+        IPSEC_POLICY_IPSEC,
+        &ah,
+    ));
+    assert!(governing(&h, Dir::Outbound, &FlowKey::new(b, a, 6, 40000, 25)).is_none());
+    let pop = FlowKey::new(b, a, 6, 40000, 110);
+    let mut sent = Rec::default();
+    h.ok(&bare(SADB_REGISTER, SADB_SATYPE_AH, 1));
+    h.e.acquire(out, 0, &pop, h.now, &ALL_ALGS, &mut sent)
+        .unwrap();
+    let acq = dec(&sent.msgs[0].1);
+    assert_eq!(
+        (acq.msg_type(), acq.satype()),
+        (SADB_ACQUIRE, SADB_SATYPE_AH)
+    );
+    let seq = acq.seq();
+    assert!(acq
+        .proposal()
+        .unwrap()
+        .combs()
+        .all(|c| c.auth != SADB_X_AALG_NULL && c.encrypt == 0));
+    // GETSPI for a → b (the inbound SA), then UPDATE with the keys.
+    let gs = msg(hdr(SADB_GETSPI, SADB_SATYPE_AH, seq), |w| {
+        w.sa2(&Sa2Repr {
+            mode: IPSEC_MODE_TRANSPORT,
+            ..Sa2Repr::default()
+        })?;
+        w.address(SADB_EXT_ADDRESS_SRC, &host(a))?;
+        w.address(SADB_EXT_ADDRESS_DST, &host(b))
+    });
+    let spi_in = dec(&h.ok(&gs)[0].1).sa().unwrap().spi;
+    let ah_msg = |t, spi, src, dst| {
+        let sa = SaRepr {
+            spi,
+            replay: 4,
+            state: SADB_SASTATE_MATURE,
+            auth: SADB_AALG_SHA1HMAC,
+            ..SaRepr::default()
+        };
+        msg(hdr(t, SADB_SATYPE_AH, seq), move |w| {
+            sa_exts(w, &sa, src, dst)?;
+            w.key(SADB_EXT_KEY_AUTH, &key(KEY_SHA1))?;
+            w.lifetime(SADB_EXT_LIFETIME_HARD, &lifetime(0, 28800, 0))?;
+            w.lifetime(SADB_EXT_LIFETIME_SOFT, &lifetime(0, 28800, 0))
+        })
+    };
+    h.ok(&ah_msg(SADB_UPDATE, spi_in, a, b));
+    h.ok(&ah_msg(SADB_ADD, 0x5151, b, a));
+    // The ACQUIRE's larval SA went with the ADD; both SAs are mature.
+    assert_eq!(h.e.sad.len(), 2);
+    assert!(h
+        .e
+        .sad
+        .iter()
+        .all(|s| s.state() == crate::logic::types::SaState::Mature));
+    let t = h.e.spd.lookup(Dir::Outbound, &pop).unwrap().templates[0];
+    assert!(matches!(
+        h.e.sad.find_output(&b, &a, t.proto, t.mode, t.reqid),
+        crate::logic::sad::OutputSa::Valid(s) if s.ident().spi == 0x5151
+    ));
+    assert!(h.e.sad.lookup(&b, spi_in, IpsecProto::Ah).is_some());
+}

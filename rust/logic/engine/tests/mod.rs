@@ -7,6 +7,7 @@ mod faq;
 mod sa;
 mod spd;
 mod timers;
+mod transforms;
 
 use super::*;
 use crate::logic::addr::IpAddr;

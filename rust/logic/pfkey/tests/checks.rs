@@ -257,6 +257,228 @@ fn add_and_update() {
     }
 }
 
+/// An AH SA message with `auth` (key of `bits`) and `encrypt`.
+fn ah(auth: u8, bits: Option<u16>, encrypt: u8) -> Sa {
+    with(|s| {
+        s.satype = SADB_SATYPE_AH;
+        s.key_e = None;
+        s.key_a = bits;
+        s.sa = Some(SaRepr {
+            spi: 0x1000,
+            auth,
+            encrypt,
+            ..SaRepr::default()
+        });
+    })
+}
+
+/// An IPComp SA message: CPI `spi`, compression `calg`, `auth`, `flags`.
+fn ipcomp(spi: u32, calg: u8, auth: u8, flags: u32) -> Sa {
+    with(|s| {
+        s.satype = SADB_X_SATYPE_IPCOMP;
+        s.key_e = None;
+        s.sa = Some(SaRepr {
+            spi,
+            auth,
+            encrypt: calg,
+            flags,
+            ..SaRepr::default()
+        });
+    })
+}
+
+#[test]
+fn ah_ipcomp_and_old_format_rules() {
+    use Errno as E;
+    let with_flags = |flags| {
+        with(|s| {
+            if let Some(sa) = &mut s.sa {
+                sa.flags = flags;
+            }
+        })
+    };
+    let cases: StdVec<(&str, Sa, Result<(), Errno>)> = std::vec![
+        // Every AH MAC with its key length.
+        ("AH hmac-md5", ah(SADB_AALG_MD5HMAC, Some(128), 0), Ok(())),
+        ("AH hmac-sha1", ah(SADB_AALG_SHA1HMAC, Some(160), 0), Ok(())),
+        (
+            "AH hmac-sha256",
+            ah(SADB_X_AALG_SHA2_256HMAC, Some(256), 0),
+            Ok(())
+        ),
+        (
+            "AH hmac-sha384",
+            ah(SADB_X_AALG_SHA2_384HMAC, Some(384), 0),
+            Ok(())
+        ),
+        (
+            "AH hmac-sha512",
+            ah(SADB_X_AALG_SHA2_512HMAC, Some(512), 0),
+            Ok(())
+        ),
+        (
+            "AH aes-xcbc-mac",
+            ah(SADB_X_AALG_AES_XCBC_MAC, Some(128), 0),
+            Ok(())
+        ),
+        (
+            "AH aes-cmac",
+            ah(SADB_X_AALG_AES_CMAC, Some(128), 0),
+            Ok(())
+        ),
+        (
+            "AH aes-cmac 256-bit key",
+            ah(SADB_X_AALG_AES_CMAC, Some(256), 0),
+            Err(E::EINVAL)
+        ),
+        (
+            "AH aes-xcbc 160-bit key",
+            ah(SADB_X_AALG_AES_XCBC_MAC, Some(160), 0),
+            Err(E::EINVAL)
+        ),
+        // af_key would build these and ah4 ignore the cipher / digest_null.
+        (
+            "AH with a cipher",
+            ah(SADB_AALG_SHA1HMAC, Some(160), SADB_EALG_3DESCBC),
+            Err(E::EINVAL)
+        ),
+        (
+            "AH with null cipher",
+            ah(SADB_AALG_SHA1HMAC, Some(160), SADB_EALG_NULL),
+            Err(E::EINVAL)
+        ),
+        (
+            "AH null MAC, empty key",
+            ah(SADB_X_AALG_NULL, Some(0), 0),
+            Err(E::EINVAL)
+        ),
+        (
+            "AH null MAC, no key (setkey -A null)",
+            ah(SADB_X_AALG_NULL, None, 0),
+            Err(E::EINVAL)
+        ),
+        (
+            "AH keyed-md5",
+            ah(SADB_X_AALG_MD5, Some(128), 0),
+            Err(E::ENOSYS)
+        ),
+        (
+            "AH tcp-md5",
+            ah(SADB_X_AALG_TCP_MD5, Some(128), 0),
+            Err(E::EINVAL)
+        ),
+        ("AH auth id 254", ah(254, Some(128), 0), Err(E::EINVAL)),
+        (
+            "AH with ESN",
+            with(|s| {
+                *s = ah(SADB_AALG_SHA1HMAC, Some(160), 0);
+                if let Some(sa) = &mut s.sa {
+                    sa.flags = SADB_X_SAFLAGS_ESN;
+                }
+            }),
+            Ok(())
+        ),
+        // IPComp: a compression algorithm, a 16-bit CPI, no MAC.
+        (
+            "IPComp deflate -R",
+            ipcomp(0x4000, SADB_X_CALG_DEFLATE, 0, SADB_X_EXT_RAWCPI),
+            Ok(())
+        ),
+        (
+            "IPComp CPI 0xffff",
+            ipcomp(0xffff, SADB_X_CALG_DEFLATE, 0, 0),
+            Ok(())
+        ),
+        (
+            "IPComp CPI 0x10000",
+            ipcomp(0x1_0000, SADB_X_CALG_DEFLATE, 0, 0),
+            Err(E::EINVAL)
+        ),
+        (
+            "IPComp CPI 0x10000 -R",
+            ipcomp(0x1_0000, SADB_X_CALG_DEFLATE, 0, SADB_X_EXT_RAWCPI),
+            Err(E::EINVAL)
+        ),
+        (
+            "IPComp with a MAC",
+            with(|s| {
+                *s = ipcomp(0x4000, SADB_X_CALG_DEFLATE, SADB_AALG_SHA1HMAC, 0);
+                s.key_a = Some(160);
+            }),
+            Err(E::EINVAL)
+        ),
+        (
+            "IPComp without algorithm",
+            ipcomp(0x4000, 0, 0, 0),
+            Err(E::EINVAL)
+        ),
+        (
+            "IPComp oui",
+            ipcomp(0x4000, SADB_X_CALG_OUI, 0, 0),
+            Err(E::ENOSYS)
+        ),
+        (
+            "IPComp lzjh",
+            ipcomp(0x4000, SADB_X_CALG_LZJH, 0, 0),
+            Ok(())
+        ),
+        (
+            "IPComp with an encryption key (ignored)",
+            with(|s| {
+                *s = ipcomp(0x4000, SADB_X_CALG_DEFLATE, 0, 0);
+                s.key_e = Some(64);
+            }),
+            Ok(())
+        ),
+        // KAME's wire-format flags; its padding/sequence flags are ignored.
+        (
+            "esp-old (SADB_X_EXT_OLD = RFC 2367's PFS): ignored as af_key",
+            with_flags(SADB_X_EXT_OLD),
+            Ok(())
+        ),
+        (
+            "des-32iv (IV4B)",
+            with_flags(SADB_X_EXT_IV4B),
+            Err(E::EINVAL)
+        ),
+        (
+            "des-deriv (DERIV)",
+            with_flags(SADB_X_EXT_DERIV | SADB_X_EXT_CYCSEQ),
+            Err(E::EINVAL)
+        ),
+        (
+            "ah-old: ignored as af_key",
+            with(|s| {
+                *s = ah(SADB_AALG_MD5HMAC, Some(128), 0);
+                if let Some(sa) = &mut s.sa {
+                    sa.flags = SADB_X_EXT_OLD;
+                }
+            }),
+            Ok(())
+        ),
+        (
+            "ah-old keyed-md5: ENOSYS first",
+            with(|s| {
+                *s = ah(SADB_X_AALG_MD5, Some(128), 0);
+                if let Some(sa) = &mut s.sa {
+                    sa.flags = SADB_X_EXT_OLD;
+                }
+            }),
+            Err(E::ENOSYS)
+        ),
+        (
+            "CYCSEQ, PRAND, PZERO ignored",
+            with_flags(SADB_X_EXT_CYCSEQ | SADB_X_EXT_PRAND | SADB_X_EXT_PZERO),
+            Ok(())
+        ),
+        ("rc5-cbc", esp(SADB_X_EALG_RC5CBC, 128), Err(E::ENOSYS)),
+    ];
+    for (name, s, want) in &cases {
+        assert_eq!(check(&sa_msg(SADB_ADD, s)), *want, "ADD {name}");
+        assert_eq!(check(&sa_msg(SADB_UPDATE, s)), *want, "UPDATE {name}");
+    }
+}
+
 #[test]
 fn sa_lookups_and_misc() {
     use Errno as E;

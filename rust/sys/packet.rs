@@ -1,10 +1,10 @@
-//! Packets on the datapath: an `sk_buff` with the operations ESP needs
-//! (make it linear and private, push/pull/put headers, swap its dst, hand it
-//! on to the stack).
+//! Packets on the datapath: an `sk_buff` with the operations the transforms
+//! need (make it linear and private, push/pull/put headers, swap its dst,
+//! hand it on to the stack). PF_KEY messages are `keymsg::KeyMsg`.
 
 use super::bindings;
-use super::dst::DstRef;
-use super::pernet::Net;
+use super::dst::{Dst, DstRef};
+use super::net::Net;
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 use kernel::ffi::c_int;
@@ -67,15 +67,32 @@ impl Pkt {
         (r == 0).then_some(())
     }
 
-    /// Makes the data linear and unshared with `head`/`tail` bytes of room.
+    /// Makes the data linear and unshared with `head`/`tail` bytes of room
+    /// (32 bytes more than asked, when it has to grow, for what follows).
     pub(crate) fn make_private(&mut self, head: usize, tail: usize) -> Result<(), ()> {
-        let (h, t) = (
-            u32::try_from(head).map_err(|_| ())?,
-            u32::try_from(tail).map_err(|_| ())?,
-        );
+        let p = self.as_ptr();
         // SAFETY: live, owned skb.
-        if unsafe { bindings::rxfrm_skb_make_private(self.as_ptr(), h, t) } != 0 {
-            return Err(());
+        unsafe {
+            if bindings::rxfrm_skb_is_nonlinear(p) && bindings::rxfrm_skb_linearize(p) != 0 {
+                return Err(());
+            }
+        }
+        let (h, t) = self.room();
+        // SAFETY: live, owned skb.
+        if unsafe { bindings::rxfrm_skb_cloned(p) } || h < head || t < tail {
+            let grow = |have: usize, want: usize| {
+                if have < want {
+                    u32::try_from(want - have + 32).map_err(|_| ())
+                } else {
+                    Ok(0)
+                }
+            };
+            let (nh, nt) = (grow(h, head)?, grow(t, tail)?);
+            // SAFETY: live, owned skb; it may be reallocated, which is why
+            // no borrow of its data outlives this call.
+            if unsafe { bindings::rxfrm_pskb_expand_head(p, nh, nt) } != 0 {
+                return Err(());
+            }
         }
         self.private = true;
         Ok(())
@@ -178,24 +195,34 @@ impl Pkt {
         }
     }
 
-    /// Clears the IPv4/IPv6 control block (the packet changes family or
-    /// leaves through a new route).
-    pub(crate) fn clear_ipcb(&mut self) {
-        // SAFETY: live, owned skb.
-        unsafe { bindings::rxfrm_skb_clear_ipcb(self.as_ptr()) };
-    }
 
     /// A new reference on the packet's dst.
     pub(crate) fn dst(&self) -> Option<DstRef> {
         // SAFETY: the skb's dst is live while the skb holds it.
-        unsafe { DstRef::from_borrowed(bindings::rxfrm_skb_dst(self.as_ptr())) }
+        unsafe { Dst::from_borrowed(bindings::rxfrm_skb_dst(self.as_ptr())) }
     }
 
-    /// Lets the sending TCP socket cache `bundle` as its route, if `route`
-    /// is the one it caches now (see `rxfrm_sk_cache_bundle`).
-    pub(crate) fn cache_bundle_in_socket(&self, route: &DstRef, bundle: &DstRef) {
-        // SAFETY: live skb and dsts; the callee takes its own references.
-        unsafe { bindings::rxfrm_sk_cache_bundle(self.as_ptr(), route.as_ptr(), bundle.as_ptr()) }
+    /// Whether the sender is a full TCP socket (one that caches its route
+    /// and sizes segments by its MTU).
+    pub(crate) fn from_tcp_socket(&self) -> bool {
+        // SAFETY: live skb; its socket (if any) is held by it.
+        unsafe { bindings::rxfrm_sk_is_full_tcp(bindings::rxfrm_skb_sk(self.as_ptr())) }
+    }
+
+    /// Whether the sending socket's cached route is `route`.
+    pub(crate) fn socket_route_is(&self, route: &Dst) -> bool {
+        // SAFETY: live skb; only the pointer is compared.
+        unsafe { bindings::rxfrm_sk_dst_cache(bindings::rxfrm_skb_sk(self.as_ptr())) == route.as_ptr() }
+    }
+
+    /// Makes `dst` the sending socket's cached route (`sk_dst_set`).
+    pub(crate) fn set_socket_route(&self, dst: DstRef) {
+        let sk = self.sk();
+        if sk.is_null() {
+            return;
+        }
+        // SAFETY: live skb and socket; the reference moves into the socket.
+        unsafe { bindings::rxfrm_sk_dst_set(sk, DstRef::into_raw(dst).as_ptr().cast()) };
     }
 
     /// Replaces the packet's dst (the old reference is dropped).
@@ -203,7 +230,7 @@ impl Pkt {
         // SAFETY: live skb; the reference moves into it.
         unsafe {
             bindings::rxfrm_skb_dst_drop(self.as_ptr());
-            bindings::rxfrm_skb_dst_set(self.as_ptr(), dst.into_raw());
+            bindings::rxfrm_skb_dst_set(self.as_ptr(), DstRef::into_raw(dst).as_ptr().cast());
         }
     }
 
@@ -223,7 +250,10 @@ impl Pkt {
     /// Resolves a checksum left to the device (`CHECKSUM_PARTIAL`).
     pub(crate) fn checksum_help(&mut self) -> bool {
         // SAFETY: live, owned skb.
-        unsafe { bindings::rxfrm_skb_checksum_help(self.as_ptr()) == 0 }
+        unsafe {
+            !bindings::rxfrm_skb_csum_partial(self.as_ptr())
+                || bindings::rxfrm_skb_checksum_help(self.as_ptr()) == 0
+        }
     }
 
     pub(crate) fn set_protocol(&mut self, ethertype: u16) {
@@ -247,19 +277,26 @@ impl Pkt {
         // SAFETY: live skb; its device pins its namespace.
         let n = unsafe { bindings::rxfrm_skb_net(self.as_ptr()) };
         // SAFETY: live while the packet is being processed.
-        (!n.is_null()).then(|| unsafe { Net::from_raw(n) })
+        unsafe { Net::from_raw(n) }
+    }
+
+    /// A reference on the packet's device, for as long as work on it may
+    /// outlive the current call.
+    pub(crate) fn hold_dev(&self) -> Option<super::net::DevRef> {
+        // SAFETY: live skb; its device (if any) is live while it is.
+        unsafe { super::net::DevRef::hold(bindings::rxfrm_skb_dev(self.as_ptr())) }
+    }
+
+    /// Whether a local socket other than a TCP one sent it.
+    pub(crate) fn from_dgram_socket(&self) -> bool {
+        // SAFETY: live skb; its socket (if any) is held by it.
+        unsafe { bindings::rxfrm_sk_is_full(self.sk()) && !bindings::rxfrm_sk_is_full_tcp(self.sk()) }
     }
 
     /// Arrived over loopback (policy is not checked there, as on Linux).
-    /// Whether a local socket other than a TCP one sent it.
-    pub(crate) fn from_dgram_socket(&self) -> bool {
-        // SAFETY: live skb.
-        unsafe { bindings::rxfrm_skb_from_dgram_socket(self.as_ptr()) }
-    }
-
     pub(crate) fn from_loopback(&self) -> bool {
-        // SAFETY: live skb.
-        unsafe { bindings::rxfrm_skb_from_loopback(self.as_ptr()) }
+        // SAFETY: live skb; its device (if any) is live while it is.
+        unsafe { bindings::rxfrm_dev_is_loopback(bindings::rxfrm_skb_dev(self.as_ptr())) }
     }
 
     pub(crate) fn sk(&self) -> *mut bindings::sock {
@@ -267,20 +304,22 @@ impl Pkt {
         unsafe { bindings::rxfrm_skb_sk(self.as_ptr()) }
     }
 
-    /// As xfrm_input before a decapsulated packet goes back to the stack.
+    /// As xfrm_input before a decapsulated packet goes back to the stack
+    /// (its sec_path stays: it records what decapsulated it).
     pub(crate) fn reset_for_reinject(&mut self) {
         // SAFETY: live, owned skb.
         unsafe { bindings::rxfrm_skb_reset_for_reinject(self.as_ptr()) };
     }
 
-    pub(crate) fn mark(&self) -> u64 {
-        // SAFETY: live skb.
-        unsafe { bindings::rxfrm_skb_mark_get(self.as_ptr()) }
-    }
-
-    pub(crate) fn set_mark(&mut self, v: u64) {
-        // SAFETY: live skb; the mark's bytes are rxfrm's (see net_helpers.c).
-        unsafe { bindings::rxfrm_skb_mark_set(self.as_ptr(), v) };
+    /// Clears the IPv4/IPv6 control block (the packet changes family or
+    /// leaves through a new route).
+    pub(crate) fn clear_ipcb(&mut self) {
+        // SAFETY: live, owned skb; the IP control block is the first
+        // `RXFRM_IPCB_SIZE` bytes of `cb`.
+        unsafe {
+            let cb = bindings::rxfrm_skb_cb(self.as_ptr()).cast::<u8>();
+            core::ptr::write_bytes(cb, 0, bindings::RXFRM_IPCB_SIZE);
+        }
     }
 
     /// Recomputes the IPv4 header checksum (network header).
@@ -295,11 +334,27 @@ impl Pkt {
         unsafe { bindings::rxfrm_ip_select_ident(net.as_ptr(), self.as_ptr()) };
     }
 
-    /// Sends it down its dst (`dst_output`).
-    pub(crate) fn output(self, net: Net) -> c_int {
+    /// A transformed packet leaves as a new datagram, as Linux's
+    /// `xfrm_output_resume` sends it: no conntrack entry of the inner flow,
+    /// marked transformed (IPSKB/IP6SKB_XFRM_TRANSFORMED), through the
+    /// LOCAL_OUT hooks, then down its dst.
+    pub(crate) fn transformed_output(self, net: Net, v6: bool) -> c_int {
+        let p = self.as_ptr();
+        // SAFETY: live, owned skb; its control block is the IP layer's of
+        // the family it now is.
+        unsafe {
+            bindings::rxfrm_skb_nf_reset_ct(p);
+            bindings::rxfrm_skb_set_xfrm_transformed(p, v6);
+        }
         let sk = self.sk();
         // SAFETY: the skb moves into the stack.
-        unsafe { bindings::rxfrm_dst_output_skb(net.as_ptr(), sk, self.into_raw()) }
+        unsafe { bindings::rxfrm_ip_local_out(net.as_ptr(), sk, self.into_raw(), v6) }
+    }
+
+    /// Whether rxfrm (or xfrm) already transformed it on its way out.
+    pub(crate) fn is_transformed(&self, v6: bool) -> bool {
+        // SAFETY: live skb.
+        unsafe { bindings::rxfrm_skb_xfrm_transformed(self.as_ptr(), v6) }
     }
 
     /// Queues it for receive processing, as if it came from its device.
@@ -308,16 +363,65 @@ impl Pkt {
         unsafe { bindings::rxfrm_netif_rx(self.into_raw()) };
     }
 
-    /// Tells the sender the path MTU is `mtu` (ICMP/ICMPv6).
-    pub(crate) fn too_big(&self, v6: bool, mtu: u32) {
-        // SAFETY: live skb with its route set; ICMP reads it only.
+    /// An ICMP error quoting one of our packets (this one) said the path
+    /// MTU towards its destination is `mtu`: update the route's
+    /// (`ipv4_update_pmtu`/`ip6_update_pmtu`, as esp4_err/esp6_err do).
+    pub(crate) fn update_pmtu(&self, net: Net, v6: bool, mtu: u32, proto: u8) {
+        // SAFETY: the ICMP layer's live skb, data at the quoted IP header.
         unsafe {
             if v6 {
-                bindings::rxfrm_icmp6_too_big(self.as_ptr(), mtu)
+                bindings::rxfrm_ip6_update_pmtu(self.as_ptr(), net.as_ptr(), mtu)
             } else {
-                bindings::rxfrm_icmp_frag_needed(self.as_ptr(), mtu)
+                bindings::rxfrm_ipv4_update_pmtu(self.as_ptr(), net.as_ptr(), mtu, proto)
             }
         }
+    }
+
+    /// As `update_pmtu`, for a redirect.
+    pub(crate) fn redirect(&self, net: Net, v6: bool, proto: u8) {
+        // SAFETY: as `update_pmtu`.
+        unsafe {
+            if v6 {
+                bindings::rxfrm_ip6_redirect(self.as_ptr(), net.as_ptr())
+            } else {
+                bindings::rxfrm_ipv4_redirect(self.as_ptr(), net.as_ptr(), proto)
+            }
+        }
+    }
+
+    /// Tells the sender the path MTU is `mtu` (ICMP/ICMPv6). The packet's
+    /// route must be set (ICMP answers along it).
+    pub(crate) fn too_big(&mut self, v6: bool, mtu: u32) {
+        let p = self.as_ptr();
+        // SAFETY: live, owned skb with its route set; ICMP reads it only. A
+        // locally generated packet has no device yet, which icmpv6_send
+        // needs: it gets its route's.
+        unsafe {
+            if v6 {
+                if bindings::rxfrm_skb_dev(p).is_null() {
+                    let d = bindings::rxfrm_skb_dst(p);
+                    if d.is_null() {
+                        return;
+                    }
+                    bindings::rxfrm_skb_set_dev(p, bindings::rxfrm_dst_dev(d));
+                }
+                bindings::rxfrm_icmp6_too_big(p, mtu)
+            } else {
+                bindings::rxfrm_icmp_frag_needed(p, mtu)
+            }
+        }
+    }
+}
+
+/// The packet's bytes from `data` on, linear or not (`skb_copy_bits`),
+/// for the pure header parsers.
+impl crate::logic::bytes::PacketBytes for Pkt {
+    fn len(&self) -> usize {
+        Pkt::len(self)
+    }
+
+    fn read(&self, off: usize, out: &mut [u8]) -> Option<()> {
+        self.copy_out(off, out)
     }
 }
 

@@ -1,4 +1,5 @@
-//! Owned socket buffers.
+//! PF_KEY messages as the socket buffers they travel in (not packets:
+//! those are `packet::Pkt`).
 
 use super::bindings;
 use core::ptr::NonNull;
@@ -24,22 +25,22 @@ impl Gfp {
 /// An `sk_buff` this code owns: freed on drop unless handed on.
 ///
 /// INVARIANT: `ptr` is a valid skb with no other owner.
-pub(crate) struct Skb {
+pub(crate) struct KeyMsg {
     ptr: NonNull<bindings::sk_buff>,
 }
 
 // SAFETY: an owned skb may be passed between CPUs; the kernel does so too.
-unsafe impl Send for Skb {}
+unsafe impl Send for KeyMsg {}
 
-impl Skb {
+impl KeyMsg {
     /// A new linear skb holding `len` zero bytes.
-    pub(crate) fn alloc(len: usize, gfp: Gfp) -> Option<Skb> {
+    pub(crate) fn alloc(len: usize, gfp: Gfp) -> Option<KeyMsg> {
         let len = u32::try_from(len).ok()?;
         // SAFETY: plain allocation; a NULL return is handled.
         let ptr = NonNull::new(unsafe { bindings::rxfrm_alloc_skb(len, gfp.raw()) })?;
         // SAFETY: the skb was allocated with `len` bytes of tailroom.
         unsafe { bindings::rxfrm_skb_put_zero(ptr.as_ptr(), len) };
-        Some(Skb { ptr })
+        Some(KeyMsg { ptr })
     }
 
     /// Gives up ownership (the receiver frees it).
@@ -60,14 +61,14 @@ impl Skb {
     }
 
     /// A clone sharing the data (`skb_clone`).
-    pub(crate) fn try_clone(&self, gfp: Gfp) -> Option<Skb> {
+    pub(crate) fn try_clone(&self, gfp: Gfp) -> Option<KeyMsg> {
         // SAFETY: valid skb; a NULL return is handled.
         let p = unsafe { bindings::skb_clone(self.ptr.as_ptr(), gfp.raw()) };
-        NonNull::new(p).map(|ptr| Skb { ptr })
+        NonNull::new(p).map(|ptr| KeyMsg { ptr })
     }
 }
 
-impl Drop for Skb {
+impl Drop for KeyMsg {
     fn drop(&mut self) {
         // SAFETY: we own the skb (type invariant).
         unsafe { bindings::rxfrm_kfree_skb(self.ptr.as_ptr()) }

@@ -1,19 +1,21 @@
 //! Mirrors the SAD and SPD into the packet path's tables (process context,
-//! under the engine lock), and the datapath's share of the namespace tick:
-//! counters back into the SAD, queued ACQUIREs out, retired memory freed.
+//! holding the writer half, so under the namespace's control lock), and the
+//! datapath's share of the namespace tick: counters back into the SAD,
+//! queued ACQUIREs out, retired memory freed.
 
 use super::sa::DpSa;
-use super::{Dp, InKey, OutKey};
+use super::{Dp, DpWriter, InKey, OutKey};
 use crate::logic::engine::{AlgProbe, Engine, Outbox};
 use crate::logic::sad::{OutputSa, SaIdent};
 use crate::logic::stats::Stat;
 use crate::logic::types::{Mode, SaState};
+use crate::netns::Control;
 use crate::sys::dst::is_local;
-use crate::sys::pernet::Net;
+use crate::sys::net::Net;
 use crate::sys::rcu::RcuGuard;
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
-use kernel::sync::Arc;
+use kernel::sync::Mutex;
 
 fn in_key(i: &SaIdent) -> InKey {
     InKey {
@@ -35,30 +37,31 @@ pub(super) fn out_key(i: &SaIdent) -> OutKey {
 }
 
 /// Brings the tables up to date with `engine` after it changed.
-pub(crate) fn sync(net: Net, dp: &Dp, engine: &mut Engine) {
-    let mut w = dp.writer.lock();
+pub(crate) fn mirror(net: Net, dp: &Dp, w: &mut DpWriter, engine: &mut Engine) {
     let ch = engine.sad.take_changes();
     let mut changed = !ch.is_empty();
     if ch.all {
-        dp.sa_in.clear();
-        dp.sa_out.clear();
-        dp.sa_by_id.clear();
+        dp.sa_in.clear(&mut w.sa_in);
+        dp.sa_out.clear(&mut w.sa_out);
+        dp.ipcomp_tunnels.clear(&mut w.ipcomp_tunnels);
         w.registry.clear();
         w.dormant.clear();
         let ids = collect_ids(engine.sad.iter().map(|sa| sa.id()));
         for id in ids.iter().flat_map(|v| v.iter()) {
-            sync_sa(net, dp, &mut w, engine, *id);
+            mirror_sa(net, dp, w, engine, *id);
+            crate::sys::util::cond_resched();
         }
     } else {
         for &id in ch.ids.iter() {
-            sync_sa(net, dp, &mut w, engine, id);
+            mirror_sa(net, dp, w, engine, id);
         }
     }
     if dp.rescan.swap(false, Ordering::AcqRel) && !w.dormant.is_empty() {
         let ids = collect_ids(w.dormant.iter().map(|(id, _)| *id));
         for id in ids.iter().flat_map(|v| v.iter()) {
             w.dormant.remove(id);
-            sync_sa(net, dp, &mut w, engine, *id);
+            mirror_sa(net, dp, w, engine, *id);
+            crate::sys::util::cond_resched();
         }
         changed = true;
     }
@@ -69,14 +72,16 @@ pub(crate) fn sync(net: Net, dp: &Dp, engine: &mut Engine) {
             && pch.ids.iter().all(|&i| {
                 u32::try_from(i)
                     .map_err(|_| EINVAL)
-                    .and_then(|i| dp.spd.apply(&engine.spd, i))
+                    .and_then(|i| dp.spd.apply(&mut w.spd, &engine.spd, i))
                     .is_ok()
             });
-        if !ok && dp.spd.resync(&engine.spd).is_err() {
+        if !ok && dp.spd.resync(&mut w.spd, &engine.spd).is_err() {
             // Some policies are missing from the packet path; retried on
             // the next change.
             engine.spd.force_resync();
-            pr_warn!("rxfrm: out of memory mirroring the SPD\n");
+            if crate::sys::util::ratelimit() {
+                pr_warn!("out of memory mirroring the SPD\n");
+            }
         }
         changed = true;
     }
@@ -94,7 +99,7 @@ fn collect_ids(ids: impl Iterator<Item = u64>) -> Option<KVec<u64>> {
     })
 }
 
-fn sync_sa(net: Net, dp: &Dp, w: &mut super::DpWriter, engine: &Engine, id: u64) {
+fn mirror_sa(net: Net, dp: &Dp, w: &mut DpWriter, engine: &Engine, id: u64) {
     let cur = engine
         .sad
         .get(id)
@@ -121,18 +126,34 @@ fn sync_sa(net: Net, dp: &Dp, w: &mut super::DpWriter, engine: &Engine, id: u64)
                 .get(&RcuGuard::new(), &k)
                 .is_some_and(|d| d.id == id);
             if same {
-                let _ = dp.sa_in.remove(&k);
+                let _ = dp.sa_in.remove(&mut w.sa_in, &k);
             }
-            let _ = dp.sa_by_id.remove(&id);
+            let tk = (o.ident.src, o.ident.dst);
+            if dp
+                .ipcomp_tunnels
+                .get(&RcuGuard::new(), &tk)
+                .is_some_and(|d| d.id == id)
+            {
+                let _ = dp.ipcomp_tunnels.remove(&mut w.ipcomp_tunnels, &tk);
+            }
             refresh_out(dp, w, engine, &o.ident);
         }
-        (None, Some(sa)) => match DpSa::from_sa(sa) {
+        (None, Some(sa)) => match DpSa::from_sa(net, sa) {
             Ok(d) => {
+                // An inbound IPcomp tunnel also takes uncompressed
+                // IP-in-IP from its peer (`verify`).
+                let tunnel_in = d.ipcomp().is_some()
+                    && d.ident.mode != Mode::Transport
+                    && is_local(net, &d.ident.dst);
                 let ok = w.registry.insert(id, d.clone()).is_ok()
-                    && dp.sa_in.insert(in_key(&d.ident), d.clone()).is_ok()
-                    && dp.sa_by_id.insert(id, d.clone()).is_ok();
-                if !ok {
-                    pr_warn!("rxfrm: out of memory mirroring an SA\n");
+                    && dp.sa_in.insert(&mut w.sa_in, in_key(&d.ident), d.clone()).is_ok()
+                    && (!tunnel_in
+                        || dp
+                            .ipcomp_tunnels
+                            .insert(&mut w.ipcomp_tunnels, (d.ident.src, d.ident.dst), d.clone())
+                            .is_ok());
+                if !ok && crate::sys::util::ratelimit() {
+                    pr_warn!("out of memory mirroring an SA\n");
                 }
                 refresh_out(dp, w, engine, &d.ident);
             }
@@ -145,11 +166,13 @@ fn sync_sa(net: Net, dp: &Dp, w: &mut super::DpWriter, engine: &Engine, id: u64)
                     super::sa::Unusable::Crypto(errno) => errno,
                     super::sa::Unusable::Alloc => -12,
                 };
-                pr_warn!(
-                    "rxfrm: SA spi 0x{:08x} carries no traffic (error {})\n",
-                    sa.spi(),
-                    why
-                );
+                if crate::sys::util::ratelimit() {
+                    pr_warn!(
+                        "SA spi 0x{:08x} carries no traffic (error {})\n",
+                        sa.spi(),
+                        why
+                    );
+                }
             }
         },
     }
@@ -158,7 +181,7 @@ fn sync_sa(net: Net, dp: &Dp, w: &mut super::DpWriter, engine: &Engine, id: u64)
 /// Re-picks the SAs outbound traffic for this identity's tuple uses: one
 /// for transport templates, one for tunnel templates. An SA of mode "any"
 /// serves both (KAME) unless one of the exact mode exists.
-fn refresh_out(dp: &Dp, w: &super::DpWriter, engine: &Engine, i: &SaIdent) {
+fn refresh_out(dp: &Dp, w: &mut DpWriter, engine: &Engine, i: &SaIdent) {
     let pick = |mode: Mode| match engine
         .sad
         .find_output(&i.src, &i.dst, i.proto, mode, i.reqid)
@@ -178,8 +201,8 @@ fn refresh_out(dp: &Dp, w: &super::DpWriter, engine: &Engine, i: &SaIdent) {
             Mode::Transport
         });
         let _ = match exact.or_else(|| any.clone()) {
-            Some(d) => dp.sa_out.insert(key, d).map(|_| ()),
-            None => dp.sa_out.remove(&key).map(|_| ()),
+            Some(d) => dp.sa_out.insert(&mut w.sa_out, key, d).map(|_| ()),
+            None => dp.sa_out.remove(&mut w.sa_out, &key).map(|_| ()),
         };
     }
 }
@@ -188,12 +211,13 @@ fn refresh_out(dp: &Dp, w: &super::DpWriter, engine: &Engine, i: &SaIdent) {
 /// counters into the SAD (lifetimes see them) and the queued ACQUIREs.
 pub(crate) fn tick(
     dp: &Dp,
+    w: &mut DpWriter,
     engine: &mut Engine,
     now: u64,
     probe: &dyn AlgProbe,
     out: &mut dyn Outbox,
 ) {
-    counters(dp, engine, now);
+    counters(dp, w, engine, now);
     for req in dp.take_acquires().iter().flatten() {
         match engine.acquire(req.policy, req.template, &req.flow, now, probe, out) {
             Ok(()) => dp.count(Stat::RxfrmOutAcquire),
@@ -204,11 +228,10 @@ pub(crate) fn tick(
 
 /// Copies the packet counters into the SAD (GET and DUMP call it too, so
 /// that what they report is current).
-pub(crate) fn counters(dp: &Dp, engine: &mut Engine, now: u64) {
+pub(crate) fn counters(dp: &Dp, w: &DpWriter, engine: &mut Engine, now: u64) {
     if !dp.active.swap(false, Ordering::AcqRel) {
         return;
     }
-    let w = dp.writer.lock();
     for (id, d) in w.registry.iter() {
         let Some(sa) = engine.sad.get_mut(*id) else {
             continue;
@@ -225,17 +248,13 @@ pub(crate) fn counters(dp: &Dp, engine: &mut Engine, now: u64) {
     }
 }
 
-impl Dp {
-    /// Frees table memory readers can no longer reach (sleeps for a grace
-    /// period when there is some). Call without the engine lock.
-    pub(crate) fn reclaim(&self) {
-        self.sa_in.reclaim();
-        self.sa_out.reclaim();
-        self.sa_by_id.reclaim();
-        self.spd.reclaim();
-    }
-
-    pub(crate) fn sa_by_id(&self, g: &RcuGuard, id: u64) -> Option<Arc<DpSa>> {
-        self.sa_by_id.get(g, &id).cloned()
+/// Frees table memory readers can no longer reach: taken out under the
+/// control lock, freed after a grace period without it (sleeps when there
+/// is some).
+pub(crate) fn reclaim(ctl: &Mutex<Control>) {
+    let graves = ctl.lock().dp.take_retired();
+    if !graves.is_empty() {
+        let gp = crate::sys::rcu::synchronize();
+        graves.free_after(&gp);
     }
 }
