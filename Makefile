@@ -8,7 +8,7 @@ RUSTC_KERNEL ?= /usr/bin/rustc
 KMAKE  = $(MAKE) -C $(KDIR) M=$(ROOT) LLVM=1 RUSTC=$(RUSTC_KERNEL)
 ENV    = source $(ROOT)/scripts/env.sh &&
 
-.PHONY: all setup kernel kdir module setkey lint host-test vm-test check demo shell bench clean
+.PHONY: all setup kernel kdir module setkey fuzzer lint host-test vm-test check fuzz demo shell bench clean
 
 all: module setkey
 
@@ -28,6 +28,9 @@ module: kernel
 setkey: setup
 	@$(ENV) cargo build --release -q -p setkey
 
+fuzzer: setup
+	@$(ENV) cargo build --release -q -p pfkey-fuzz
+
 # The layering rules of README "Architecture" (imports, where unsafe lives).
 lint:
 	@$(ROOT)/scripts/lint.sh
@@ -37,10 +40,29 @@ host-test: setup lint
 	@$(ENV) cargo clippy -q --workspace --all-targets -- -D warnings
 	@$(ENV) cargo test -q --workspace
 
-vm-test: module setkey
+vm-test: module setkey fuzzer
 	@$(ROOT)/selftests/run
 
 check: host-test vm-test
+
+# PF_KEY fuzzing, long: the engine in-process, then the real sockets in a VM
+# (selftests/tests/40-pfkey-fuzz.sh with a duration). A fresh seed each time
+# unless FUZZ_SEED is given; the message log and crash inputs go to fuzz-out/
+# (shared with the VM, so the log's tail survives a dying guest).
+ifeq ($(origin FUZZ_SEED),undefined)
+FUZZ_SEED := $(shell date +%s)
+endif
+FUZZ_HOST_SECS ?= 600
+FUZZ_KERNEL_SECS ?= 1200
+fuzz: module setkey fuzzer
+	@echo "fuzz: seed $(FUZZ_SEED) (make fuzz FUZZ_SEED=$(FUZZ_SEED) repeats it)"
+	@mkdir -p $(ROOT)/fuzz-out
+	@$(ROOT)/target/release/pfkey-fuzz --target host --seed $(FUZZ_SEED) \
+	  --duration $(FUZZ_HOST_SECS) --out $(ROOT)/fuzz-out --progress 5000000
+	@RXFRM_VM_RWDIR=$(ROOT)/fuzz-out RXFRM_VM_TIMEOUT=$$(( $(FUZZ_KERNEL_SECS) + 900 )) \
+	  $(ROOT)/selftests/vm-run -- env RXFRM_FUZZ_SEED=$(FUZZ_SEED) RXFRM_FUZZ_SECS=$(FUZZ_KERNEL_SECS) \
+	  RXFRM_FUZZ_OUT=$(ROOT)/fuzz-out RXFRM_FUZZ_ARGS="--poke-every 100" \
+	  bash $(ROOT)/selftests/tests/40-pfkey-fuzz.sh
 
 demo: module setkey
 	@$(ROOT)/selftests/vm-run -- $(ROOT)/selftests/demo.sh
