@@ -83,20 +83,33 @@ impl Outbox for Outgoing {
     }
 }
 
-/// Straight to one socket (dump replies), failing when its queue is full.
+/// Straight to one socket (dump replies), failing when its queue is full;
+/// promiscuous sockets get a copy first, as af_key's BROADCAST_ONE does.
 pub(super) struct SenderBox<'a, 'b> {
     sock: &'a Sock<'b>,
+    socks: &'a SockList<PfKey>,
 }
 
 impl<'a, 'b> SenderBox<'a, 'b> {
-    pub(super) fn new(sock: &'a Sock<'b>) -> Self {
-        SenderBox { sock }
+    pub(super) fn new(sock: &'a Sock<'b>, socks: &'a SockList<PfKey>) -> Self {
+        SenderBox { sock, socks }
     }
 }
 
 impl Outbox for SenderBox<'_, '_> {
     fn send(&mut self, _to: Audience, build: &mut Build<'_>) -> Result<(), Errno> {
         let skb = build_skb(build)?;
+        // The reader's queue decides first: a message it can not take now
+        // is built again later, and promiscuous sockets must see it once.
+        let (used, size) = self.sock.rmem();
+        if used > size {
+            return Err(Errno::ENOBUFS);
+        }
+        self.socks.for_each(|s| {
+            if s.state().is_promisc() {
+                let _ = s.deliver_clone(&skb, Gfp::Atomic);
+            }
+        });
         self.sock.deliver(skb).map_err(|_| Errno::ENOBUFS)
     }
 }

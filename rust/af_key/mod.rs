@@ -147,7 +147,7 @@ fn on_sendmsg(sock: &Sock<'_>, msg: &[u8]) -> Result {
         if res.is_ok() && sctl.dump.is_some() {
             // Deliver what precedes the dump first, then start it.
             let _ = pending.deliver(&ns.socks, Some(sock));
-            continue_dump(engine, &mut sctl, sock);
+            continue_dump(engine, &mut sctl, sock, &ns.socks);
         }
         res
     };
@@ -168,11 +168,16 @@ fn on_sendmsg(sock: &Sock<'_>, msg: &[u8]) -> Result {
 
 /// Emits dump messages straight to the reader while its queue has room
 /// (af_key's `pfkey_do_dump`); the rest follows as it reads.
-fn continue_dump(engine: &Engine, ctl: &mut SockCtl, sock: &Sock<'_>) {
+fn continue_dump(
+    engine: &Engine,
+    ctl: &mut SockCtl,
+    sock: &Sock<'_>,
+    socks: &crate::sys::sock::SockList<PfKey>,
+) {
     let Some(dump) = ctl.dump.as_mut() else {
         return;
     };
-    let mut out = SenderBox::new(sock);
+    let mut out = SenderBox::new(sock, socks);
     loop {
         let (used, size) = sock.rmem();
         if used >= size {
@@ -205,7 +210,7 @@ fn on_recv(sock: &Sock<'_>) {
     let ctl = ns.ctl.lock();
     let mut sctl = sock.state().ctl.lock();
     if sctl.dump.is_some() {
-        continue_dump(&ctl.engine, &mut sctl, sock);
+        continue_dump(&ctl.engine, &mut sctl, sock, &ns.socks);
     }
 }
 

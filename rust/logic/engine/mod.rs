@@ -139,9 +139,10 @@ impl Engine {
     ) -> Result<(), Rejected> {
         check_base_header(msg).map_err(Rejected::Header)?;
         if out.wanted(Audience::PromiscOnly) {
-            // af_key ignores a failure of this copy and goes on.
+            // The request as sent (af_key's skb_clone); af_key ignores a
+            // failure of this copy and goes on.
             let _ = out.send(Audience::PromiscOnly, &mut |w: &mut MsgWriter<'_>| {
-                convert::copy_message(w, msg, |_| {})
+                w.verbatim(msg)
             });
         }
         self.process(msg, sock, now, probe, out)

@@ -19,12 +19,19 @@ pub const MAX_MSG_LEN: usize = u16::MAX as usize * 8;
 pub struct MsgWriter<'a> {
     buf: Option<&'a mut [u8]>,
     len: usize,
+    /// Holds a message copied as it was sent (`verbatim`): `finish` leaves
+    /// it alone.
+    verbatim: bool,
 }
 
 impl MsgWriter<'static> {
     /// A writer that only counts bytes.
     pub fn counter() -> Self {
-        MsgWriter { buf: None, len: 0 }
+        MsgWriter {
+            buf: None,
+            len: 0,
+            verbatim: false,
+        }
     }
 }
 
@@ -34,6 +41,7 @@ impl<'a> MsgWriter<'a> {
         MsgWriter {
             buf: Some(buf),
             len: 0,
+            verbatim: false,
         }
     }
 
@@ -411,8 +419,25 @@ impl<'a> MsgWriter<'a> {
         Ok(())
     }
 
+    /// The whole of `msg`, byte for byte, as the only content (what
+    /// af_key's `skb_clone` gives promiscuous sockets: the request as it
+    /// was sent, inconsistent lengths and all).
+    pub fn verbatim(&mut self, msg: &[u8]) -> Result<(), Errno> {
+        if self.len != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if let Some(s) = self.reserve(msg.len())? {
+            s.copy_from_slice(msg);
+        }
+        self.verbatim = true;
+        Ok(())
+    }
+
     /// Patches `sadb_msg_len` and returns the message length.
     pub fn finish(&mut self) -> Result<usize, Errno> {
+        if self.verbatim {
+            return Ok(self.len);
+        }
         if self.len < 16 || self.len & 7 != 0 {
             return Err(Errno::EINVAL);
         }

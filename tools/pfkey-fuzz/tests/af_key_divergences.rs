@@ -1,7 +1,6 @@
-//! What the fuzzer found where rxfrm differs from Linux af_key, each as
-//! the smallest input that shows it. `#[ignore]`d so that `make check`
-//! stays green until they are fixed; run them with
-//! `cargo test -p pfkey-fuzz --test known_divergences -- --ignored`.
+//! What the fuzzer found where rxfrm differed from Linux af_key, each as
+//! the smallest input that showed it, kept as regression tests now that
+//! rxfrm does what af_key does.
 
 use rxfrm_logic::algs::AlgDesc;
 use rxfrm_logic::engine::{AlgProbe, Audience, Build, Engine, Limits, Outbox, Rejected, SockCtl};
@@ -31,7 +30,6 @@ impl AlgProbe for All {
 /// `sadb_msg_len`: `setkey -x` then shows a header-only ADD that nobody
 /// sent. Found by pfkey-fuzz (seed 1, host target: "promisc-copy-altered").
 #[test]
-#[ignore = "rxfrm: the promiscuous copy is cut at the first malformed extension"]
 fn promiscuous_copy_is_the_request_verbatim() {
     // ADD, ESP, sadb_msg_len 3, then an extension of length 0.
     let mut req = vec![2u8, 3, 0, 3];
