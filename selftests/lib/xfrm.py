@@ -40,6 +40,7 @@ import socket
 import struct
 import subprocess
 import sys
+import time
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -87,9 +88,131 @@ def setup():
 STAT = setup()
 esp.STAT = STAT
 
+# --- fewer processes ------------------------------------------------------------
+# Under TCG with the debug kernel every exec costs about a second, and
+# `ip netns exec NS CMD` is two (plus a mount namespace). These replace
+# esp.py's for the tests that import this module: commands enter the
+# namespace with setns() in the forked child (one exec), counters are read
+# in-process, pings are sent from a raw socket in the namespace.
+
+
+def run(ns, *cmd, check=False, **kw):
+    """esp.run() without `ip netns exec`."""
+    fd = os.open(f"/var/run/netns/{ns}", os.O_RDONLY)
+
+    def enter():
+        if esp._libc.setns(fd, esp.CLONE_NEWNET) != 0:
+            raise OSError(esp.ctypes.get_errno(), f"setns({ns})")
+    try:
+        return subprocess.run(list(cmd), check=check, preexec_fn=enter, **kw)
+    finally:
+        os.close(fd)
+
+
+def stat(ns):
+    """esp.stat() read in-process: {name: value} of NS's counters."""
+    with esp.netns(ns):
+        with open(os.path.join("/proc/thread-self/net", os.path.basename(STAT))) as f:
+            text = f.read()
+    out = {}
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) == 2 and f[1].isdigit():
+            out[f[0]] = int(f[1])
+    return out
+
+
+def ping(ns, addr, count=3, deadline=30, opts=(), interval=0.3, data=None):
+    """True iff `count` echo replies came back within `deadline` seconds
+    (one request every `interval` until then), as esp.ping() but from a
+    raw ICMP socket in NS; `opts`: (level, option, value) socket options
+    (e.g. IP_OPTIONS); `data`: the echo payload."""
+    v6 = ":" in addr
+    fam, proto = (socket.AF_INET6, socket.IPPROTO_ICMPV6) if v6 else (socket.AF_INET, socket.IPPROTO_ICMP)
+    with esp.netns(ns):
+        s = socket.socket(fam, socket.SOCK_RAW, proto)
+    for o in opts:
+        s.setsockopt(*o)
+    ident, got, seq = os.getpid() & 0xFFFF ^ int(time.time() * 1000) & 0xFFFF, set(), 0
+    end, next_send = time.time() + deadline, 0.0
+    try:
+        while len(got) < count and time.time() < end:
+            now = time.time()
+            if now >= next_send:
+                seq += 1
+                body = struct.pack("!BBHHH", 128 if v6 else 8, 0, 0, ident, seq) + (data or b"rxfrm ping %d" % seq)
+                if not v6:  # the kernel sums ICMPv6 itself (RFC 3542)
+                    body = body[:2] + struct.pack("!H", csum(body)) + body[4:]
+                try:
+                    s.sendto(body, (addr, 0))
+                except OSError:
+                    pass  # e.g. no SA yet: try again next interval
+                next_send = now + interval
+            r, _, _ = esp.select.select([s], [], [], max(0.0, min(next_send, end) - time.time()))
+            if not r:
+                continue
+            data = s.recv(65535)
+            if not v6:
+                data = data[(data[0] & 15) * 4:]
+            if len(data) >= 8:
+                t, _c, _sum, i, q = struct.unpack_from("!BBHHH", data)
+                if t == (129 if v6 else 0) and i == ident:
+                    got.add(q)
+    finally:
+        s.close()
+    return len(got) >= count
+
+
+def no_reply(ns, addr):
+    """esp.ping_gets_no_reply(): two requests, none answered within 3 s."""
+    return not ping(ns, addr, count=1, deadline=3, interval=1.5)
+
+
+esp.run, esp.stat, esp.ping, esp.ping_gets_no_reply = run, stat, ping, no_reply
+
+
+def wait_counted(counters, *names, want=1, timeout=15.0):
+    """Polls an esp.Counters snapshot until the named counters moved by
+    `want` together (the packet was processed: a drop was counted), at
+    most `timeout` seconds; returns how much they moved."""
+    end = time.time() + timeout
+    while True:
+        n = counters.delta(*names)
+        if n >= want or time.time() >= end:
+            return n
+        time.sleep(0.05)
+
 
 def describe():
     return f"{IMPL} ({STAT})"
+
+
+T0 = time.time()
+
+
+def say(msg):
+    """A line of evidence, with the seconds since the test started."""
+    print(f"[{time.time() - T0:5.1f}s] {msg}", flush=True)
+
+
+def configure(ns, conf):
+    """esp.configure() in one setkey run: flush; spdflush; then `conf`."""
+    esp.setkey(ns, "-c", stdin="flush;\nspdflush;\n" + conf)
+
+
+def sa_table(ns):
+    """{spi: SA} of NS's `setkey -D` (one dump for many lookups)."""
+    return {s["spi"]: s for s in esp.sad(ns) if "spi" in s}
+
+
+def expect_used(check, nss, spis, what):
+    """Every SA in `spis` counted packets in each namespace of `nss`."""
+    for ns in nss:
+        table = sa_table(ns)
+        for spi in spis:
+            st = table.get(spi, {})
+            check(st.get("packets", 0) > 0 and st.get("bytes", 0) > 0,
+                  f"{what}: {ns}'s SA {spi:#x} counted no traffic in setkey -D: {st}")
 
 
 # --- algorithms ---------------------------------------------------------------
@@ -545,20 +668,25 @@ def sa_errors(ns, spi, proto=None):
     return {"replay": st["replay"], "integrity_failed": st["integrity_failed"]}
 
 
-def add_ah_sa(ns, src, dst, sa, mode="transport"):
-    """Adds AH SA `sa` (src -> dst) in NS. Extended sequence numbers are
-    asked with `setkey -f esn` (FreeBSD's flag, which rxfrm takes); Linux
-    af_key has no ESN at all, so for native an ESN SA is added through
-    xfrm_user (`ip xfrm state ... flag esn`), the kernel's other key
-    interface — the datapath under test is the same."""
-    if sa.esn and NATIVE:
-        esp.run(ns, "ip", "xfrm", "state", "add", "src", src, "dst", dst, "proto", "ah",
-                "spi", f"{sa.spi:#x}", "mode", mode, "replay-window", "64", "flag", "esn",
-                "auth-trunc", sa.auth.xfrm_name, f"0x{sa.key.hex()}", str(sa.icv_len * 8),
-                check=True, capture_output=True)
-        return
-    m = " -m tunnel" if mode == "tunnel" else ""
-    esp.setkey(ns, "-c", stdin=f"add {src} {dst} ah {sa.spi:#x}{m} {sa.setkey_args()};\n")
+def configure_ah(ns, sas, conf=""):
+    """Empties NS's SAD and SPD, adds the AH SAs [(src, dst, AhSA, mode)]
+    and runs `conf` (one setkey run). Extended sequence numbers are asked
+    with `setkey -f esn` (FreeBSD's flag, which rxfrm takes); Linux af_key
+    has no ESN at all, so for native an ESN SA is added through xfrm_user
+    (`ip xfrm state ... flag esn`), the kernel's other key interface — the
+    datapath under test is the same."""
+    lines, later = [], []
+    for src, dst, sa, mode in sas:
+        if sa.esn and NATIVE:
+            later.append(["ip", "xfrm", "state", "add", "src", src, "dst", dst, "proto", "ah",
+                          "spi", f"{sa.spi:#x}", "mode", mode, "replay-window", "64", "flag", "esn",
+                          "auth-trunc", sa.auth.xfrm_name, f"0x{sa.key.hex()}", str(sa.icv_len * 8)])
+        else:
+            m = " -m tunnel" if mode == "tunnel" else ""
+            lines.append(f"add {src} {dst} ah {sa.spi:#x}{m} {sa.setkey_args()};\n")
+    configure(ns, "".join(lines) + conf)
+    for cmd in later:
+        run(ns, *cmd, check=True, capture_output=True)
 
 
 # --- the wire -----------------------------------------------------------------
