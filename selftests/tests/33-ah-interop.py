@@ -10,7 +10,9 @@ its part on raw frames of its veth.
    aes-xcbc-mac, aes-cmac; Linux af_key has no SADB id for AES-CMAC, and
    truncates HMAC-SHA256 to 96 bits where rxfrm follows RFC 4868's 128),
    IPv4 transport: rx's AH datagram verifies here (and no longer does with
-   one payload bit changed); the test's AH datagram is delivered to a
+   one payload bit changed), AH padded to 32 bits (RFC 4302; native Linux
+   pads IPv4 AH to 64 bits, and the test builds that for it); the test's
+   AH datagram is delivered to a
    socket in rx; the test's AH echo request is answered with an AH echo
    reply that verifies here and matches the request.
 2. Mutable fields: the test signs, then changes what a path may change —
@@ -76,6 +78,8 @@ def rx_sends(fam, out, what, port=5555, opts=()):
     s.close()
     f = from_rx(out, what)
     check(xfrm.ah_verify(out, f.ip), f"{what}: rx's AH ICV is not the one computed here: {f.ip.hex()}")
+    eq(len(xfrm.ah_fields(f.ip)[4]), xfrm.ah_field_len(fam == 6, out.icv_len),
+       f"{what}: rx's ICV field (AH padded to {8 if fam == 6 or xfrm.NATIVE else 4} bytes)")
     flipped = bytearray(f.ip)
     flipped[-1] ^= 1
     check(not xfrm.ah_verify(out, bytes(flipped)), f"{what}: the check also passes a changed packet")

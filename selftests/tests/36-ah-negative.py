@@ -28,6 +28,7 @@ changed and re-injected there.
    deflated is delivered."""
 import os
 import socket
+import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.environ["RXFRM_ROOT"], "selftests/lib"))
@@ -229,7 +230,13 @@ good = xfrm.deflate(dgram)
 refused(4, ipcomp(0x3622, good), "XfrmInNoStates", "IPcomp, CPI without an SA")
 # 0x07: a final block of the reserved type 3 (RFC 1951 §3.2.3): never deflate.
 refused(4, ipcomp(0x3621, b"\x07" + os.urandom(len(good))), "XfrmInStateProtoError", "IPcomp, not deflate")
-refused(4, ipcomp(0x3621, good[:len(good) // 2]), "XfrmInStateProtoError", "IPcomp, deflate stream cut short")
+# A stored block (RFC 1951 §3.2.4) announcing the whole datagram, cut in
+# half. (Not a cut Huffman stream: Linux's inflate feeds one extra zero
+# byte after the input, which ends a fixed-Huffman block — 7 zero bits are
+# its end-of-block code — and "inflates" such a stream to a shorter packet
+# that UDP then drops, uncounted by xfrm.)
+cut = b"\x01" + struct.pack("<HH", len(dgram), len(dgram) ^ 0xFFFF) + dgram[:len(dgram) // 2]
+refused(4, ipcomp(0x3621, cut), "XfrmInStateProtoError", "IPcomp, deflate stream cut short")
 esp.inject(SND, "eth0", ipcomp(0x3621, good))
 eq(delivered(4, 5), text, "the same datagram, properly deflated, with the right CPI: delivered")
 xfrm.say("IPcomp: unknown CPI (XfrmInNoStates), payloads that do not inflate (XfrmInStateProtoError) refused")
