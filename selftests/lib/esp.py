@@ -10,15 +10,19 @@ As a command, for the shell tests (see esp.sh):
                                 until SIGTERM; OUT gets "FAMILY KIND SPI COUNT"
                                 lines (SPI decimal, "-" unless KIND is esp);
                                 OUT.ready appears once the socket listens
-  esp.py tcp SERVER_NS ADDR CLIENT_NS BYTES [PORT]
+  esp.py tcp SERVER_NS ADDR CLIENT_NS BYTES [PORT [random|text]]
                                 send BYTES over TCP from CLIENT_NS to a
                                 listener on ADDR in SERVER_NS; exit 0 iff all
-                                arrived with the same sha256
+                                arrived with the same sha256 (text: data
+                                that compresses, for IPcomp)
   esp.py stat NS                print NS's datapath counters
 
-Frame kinds: esp; icmp (IPv4); icmp6 (echo and errors); nd (other ICMPv6:
-ND, MLD, router messages); tcp; udp; ipip and ip6 (IPv4/IPv6 carried in
-the clear); frag (a non-first fragment); arp; protoN; other.
+Frame kinds: esp; ah; ipcomp; icmp (IPv4); icmp6 (echo and errors); nd
+(other ICMPv6: ND, MLD, router messages); tcp; udp; ipip and ip6
+(IPv4/IPv6 carried in the clear); frag (a non-first fragment); arp; protoN;
+other. For ah and ipcomp, SPI is the AH SPI / the IPcomp CPI. AH hides
+nothing, so sniff also writes, for each AH frame, a line of kind
+"ah>INNER" (INNER the kind of what AH carries: esp, ipcomp, tcp, ...).
 """
 import atexit
 import ctypes
@@ -43,7 +47,7 @@ STAT = os.environ.get("RXFRM_STAT", "/proc/net/rxfrm_stat")
 
 ETH_P_ALL, ETH_P_IP, ETH_P_ARP, ETH_P_IPV6 = 0x0003, 0x0800, 0x0806, 0x86DD
 PACKET_HOST, PACKET_OUTGOING = 0, 4
-IPPROTO_ESP = 50
+IPPROTO_ESP, IPPROTO_AH, IPPROTO_COMP = 50, 51, 108
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -211,13 +215,19 @@ class Counters:
 
 class Frame:
     """One Ethernet frame, classified. `ip` is the IP packet (no Ethernet
-    header); for ESP, `spi` and `seq` come from its header."""
+    header); for ESP and AH, `spi` and `seq` come from its header, for
+    IPcomp `spi` is the CPI. `payload` is what follows the IP headers
+    (AH/ESP/IPcomp included), `proto` its protocol. Through AH (which
+    hides nothing) `inner` is the kind it carries and `inner_payload` that
+    payload; `sport`/`dport` are the TCP/UDP ports, AH's payload's too."""
 
     def __init__(self, raw, pkttype=None):
         self.raw, self.pkttype = raw, pkttype
         self.family, self.kind, self.spi, self.seq = "other", "other", None, None
         self.src = self.dst = None
         self.ip, self.payload, self.proto = b"", b"", None
+        self.inner, self.inner_payload = None, b""
+        self.sport = self.dport = None
         if len(raw) < 14:
             return
         etype = struct.unpack_from("!H", raw, 12)[0]
@@ -257,18 +267,39 @@ class Frame:
         elif proto == IPPROTO_ESP and len(payload) >= 8:
             self.kind = "esp"
             self.spi, self.seq = struct.unpack_from("!II", payload)
-        elif proto == 58:
-            t = payload[0] if payload else 0
-            self.kind = "icmp6" if t < 128 or t in (128, 129) else "nd"
+        elif proto == IPPROTO_AH and len(payload) >= 12:
+            self.kind = "ah"
+            self.spi, self.seq = struct.unpack_from("!II", payload, 4)
+            self.inner_payload = payload[(payload[1] + 2) * 4:]
+            self.inner = self._kind(payload[0], self.inner_payload)
+            self._ports(payload[0], self.inner_payload)
+        elif proto == IPPROTO_COMP and len(payload) >= 4:
+            self.kind = "ipcomp"
+            self.spi = struct.unpack_from("!H", payload, 2)[0]
         else:
-            self.kind = {1: "icmp", 4: "ipip", 6: "tcp", 17: "udp", 41: "ip6"}.get(proto, f"proto{proto}")
+            self.kind = self._kind(proto, payload)
+            self._ports(proto, payload)
+
+    @staticmethod
+    def _kind(proto, payload):
+        if proto == 58:
+            t = payload[0] if payload else 0
+            return "icmp6" if t < 128 or t in (128, 129) else "nd"
+        return {1: "icmp", 4: "ipip", 6: "tcp", 17: "udp", 41: "ip6", IPPROTO_ESP: "esp",
+                IPPROTO_AH: "ah", IPPROTO_COMP: "ipcomp"}.get(proto, f"proto{proto}")
+
+    def _ports(self, proto, payload):
+        if proto in (6, 17) and len(payload) >= 4:
+            self.sport, self.dport = struct.unpack_from("!HH", payload)
 
     def outgoing(self):
         return self.pkttype == PACKET_OUTGOING
 
     def __repr__(self):
         spi = f" spi={self.spi:#x} seq={self.seq}" if self.spi is not None else ""
-        return f"<{self.family} {self.kind} {self.src}->{self.dst}{spi} len={len(self.raw)}>"
+        inner = f">{self.inner}" if self.inner else ""
+        ports = f" {self.sport}->{self.dport}" if self.sport is not None else ""
+        return f"<{self.family} {self.kind}{inner} {self.src}->{self.dst}{spi}{ports} len={len(self.raw)}>"
 
 
 PACKET_OUTGOING = 4
@@ -421,10 +452,21 @@ def send_udp(sock, data, addr, port):
         return e
 
 
-def tcp_transfer(server_ns, addr, client_ns, nbytes, port=5001, timeout=900):
-    """Sends `nbytes` of pseudo-random data (each 64 KiB chunk numbered, so
-    lost, repeated or reordered chunks change the hash) from client_ns to a
-    listener on addr in server_ns. Returns (sent, sent_sha256, received,
+def compressible(n, seed=0):
+    """`n` bytes of text that deflate shrinks several times (numbered lines),
+    for the IPcomp tests."""
+    out, i = [], seed
+    while sum(map(len, out)) < n:
+        out.append(b"%08d the quick brown fox jumps over the lazy dog; rxfrm IPcomp\n" % i)
+        i += 1
+    return b"".join(out)[:n]
+
+
+def tcp_transfer(server_ns, addr, client_ns, nbytes, port=5001, timeout=900, pattern="random"):
+    """Sends `nbytes` of data (each 64 KiB chunk numbered, so lost, repeated
+    or reordered chunks change the hash) from client_ns to a listener on
+    addr in server_ns: pseudo-random, or with pattern="text" compressible
+    (see compressible()). Returns (sent, sent_sha256, received,
     received_sha256, seconds)."""
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     with netns(server_ns):
@@ -455,7 +497,8 @@ def tcp_transfer(server_ns, addr, client_ns, nbytes, port=5001, timeout=900):
     t = threading.Thread(target=serve, daemon=True)
     t.start()
     start = time.time()
-    block, sent, sha, i = os.urandom(1 << 16), 0, hashlib.sha256(), 0
+    block = compressible(1 << 16) if pattern == "text" else os.urandom(1 << 16)
+    sent, sha, i = 0, hashlib.sha256(), 0
     try:
         cli.connect((addr, port))
         while sent < nbytes:
@@ -478,6 +521,13 @@ def tcp_transfer(server_ns, addr, client_ns, nbytes, port=5001, timeout=900):
 # --- command line ------------------------------------------------------------
 
 
+def sniff_counts(frames):
+    """summary() plus one ("FAMILY", "ah>INNER", SPI) entry per AH frame."""
+    c = summary(frames)
+    c.update((f.family, f"ah>{f.inner}", f.spi) for f in frames if f.kind == "ah")
+    return c
+
+
 def cmd_sniff(ns, ifname, out):
     sn = Sniffer(ns, ifname, keep=False)
     stop = []
@@ -486,8 +536,8 @@ def cmd_sniff(ns, ifname, out):
     counts = Counter()
     open(out + ".ready", "w").close()
     while not stop and not sn.gone:
-        counts.update(summary(sn.poll(0.2)))
-    counts.update(summary(sn.poll(0.05)))
+        counts.update(sniff_counts(sn.poll(0.2)))
+    counts.update(sniff_counts(sn.poll(0.05)))
     with open(out + ".tmp", "w") as f:
         for (fam, kind, spi), n in sorted(counts.items(), key=str):
             f.write(f"{fam} {kind} {'-' if spi is None else spi} {n}\n")
@@ -495,8 +545,9 @@ def cmd_sniff(ns, ifname, out):
     return 0
 
 
-def cmd_tcp(server_ns, addr, client_ns, nbytes, port=5001):
-    sent, h1, got, h2, secs = tcp_transfer(server_ns, addr, client_ns, int(nbytes), int(port))
+def cmd_tcp(server_ns, addr, client_ns, nbytes, port=5001, pattern="random"):
+    sent, h1, got, h2, secs = tcp_transfer(server_ns, addr, client_ns, int(nbytes), int(port),
+                                           pattern=pattern)
     print(f"tcp {client_ns} -> {server_ns} {addr}: sent {sent} bytes sha256 {h1[:16]}, "
           f"received {got} bytes sha256 {h2[:16]}, {secs:.1f}s ({got / max(secs, 1e-3) / 1e6:.2f} MB/s)")
     return 0 if (sent, h1) == (got, h2) and sent == int(nbytes) else 1
@@ -505,7 +556,7 @@ def cmd_tcp(server_ns, addr, client_ns, nbytes, port=5001):
 def main(argv):
     if len(argv) >= 5 and argv[1] == "sniff":
         return cmd_sniff(*argv[2:5])
-    if len(argv) in (6, 7) and argv[1] == "tcp":
+    if len(argv) in (6, 7, 8) and argv[1] == "tcp":
         return cmd_tcp(*argv[2:])
     if len(argv) == 3 and argv[1] == "stat":
         for k, v in stat(argv[2]).items():

@@ -6,6 +6,8 @@
 run=$1; load=$2; shift 2
 root=$(cd "$(dirname "$0")/../.." && pwd)
 exec >"$run/out.log" 2>&1
+# The host's RXFRM_* settings (vm-run writes them).
+[ -f "$run/env" ] && . "$run/env"
 export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 export RXFRM_ROOT="$root" RXFRM_KDIR="$(cat "$run/kdir")" RXFRM_RUN="$run"
 export RXFRM_SETKEY="$root/target/release/setkey"

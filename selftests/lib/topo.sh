@@ -13,6 +13,12 @@
 #       G1 routes 10.0.2.0/24 and fd02::/64 over the WAN to G2 and back;
 #       both gateways forward.
 #
+#   topo_line H1 GW H2     (one forwarding gateway; fewer processes: one
+#                          `ip -batch` per namespace, fixed MAC addresses)
+#       H1 eth0 10.0.1.1/24 fd01::1/64   default via GW
+#       GW eth0 10.0.1.254/24 fd01::fe/64, eth1 10.0.2.254/24 fd02::fe/64
+#       H2 eth0 10.0.2.1/24 fd02::1/64   default via GW
+#
 #   in_ns NS CMD...        run CMD in NS
 #   setkey_ns NS ARGS...   run setkey in NS (e.g. setkey_ns a -c <<EOF)
 #   at_exit CMD            run CMD (eval'd) on exit, before the teardown
@@ -54,7 +60,7 @@ topo_ns() {
   local ns
   topo_trap
   for ns; do
-    ip netns del "$ns" 2>/dev/null
+    [ -e "/var/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null
     ip netns add "$ns" || fail "ip netns add $ns"
     TOPO_NS+=("$ns")
     ip -n "$ns" link set lo up || fail "lo up in $ns"
@@ -163,4 +169,45 @@ topo_gateways() {
   topo_route "$g2" fd01::/64 fdc0::1
   topo_forward "$g1" "$g2"
   topo_settle "$h1" "$g1" "$g2" "$h2"
+}
+
+# topo_batch NS: the `ip` commands on stdin, in NS, in one process.
+topo_batch() { ip -n "$1" -batch - || fail "ip -batch in $1"; }
+
+topo_line() {
+  local h1=$1 gw=$2 h2=$3
+  local m_h1=02:00:0a:00:01:01 m_g0=02:00:0a:00:01:fe m_g1=02:00:0a:00:02:fe m_h2=02:00:0a:00:02:01
+  topo_ns "$h1" "$gw" "$h2"
+  ip link add eth0 netns "$h1" address $m_h1 type veth peer name eth0 netns "$gw" address $m_g0 ||
+    fail "veth $h1 - $gw"
+  ip link add eth0 netns "$h2" address $m_h2 type veth peer name eth1 netns "$gw" address $m_g1 ||
+    fail "veth $h2 - $gw"
+  topo_batch "$h1" <<EOF
+link set eth0 up
+addr add 10.0.1.1/24 dev eth0
+addr add fd01::1/64 dev eth0 nodad
+route add default via 10.0.1.254
+route add default via fd01::fe
+neigh replace fd01::fe lladdr $m_g0 dev eth0 nud permanent
+EOF
+  topo_batch "$h2" <<EOF
+link set eth0 up
+addr add 10.0.2.1/24 dev eth0
+addr add fd02::1/64 dev eth0 nodad
+route add default via 10.0.2.254
+route add default via fd02::fe
+neigh replace fd02::fe lladdr $m_g1 dev eth0 nud permanent
+EOF
+  topo_batch "$gw" <<EOF
+link set eth0 up
+link set eth1 up
+addr add 10.0.1.254/24 dev eth0
+addr add fd01::fe/64 dev eth0 nodad
+addr add 10.0.2.254/24 dev eth1
+addr add fd02::fe/64 dev eth1 nodad
+neigh replace fd01::1 lladdr $m_h1 dev eth0 nud permanent
+neigh replace fd02::1 lladdr $m_h2 dev eth1 nud permanent
+EOF
+  topo_forward "$gw"
+  topo_settle "$h1" "$gw" "$h2"
 }
