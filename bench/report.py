@@ -14,55 +14,62 @@ import os
 import statistics
 import sys
 
-# name: (label, unit, higher_is_better)
-METRICS = [
-    ("TCP throughput (iperf3, Mbit/s at the receiver)", [
-        ("tcp_plain", "plaintext over the same veth (ceiling)", "Mbit/s", True),
-        ("tcp_esp_gcm", "ESP transport AES-GCM-128", "Mbit/s", True),
-        ("tcp_esp_cbc_sha256", "ESP transport AES-128-CBC + HMAC-SHA256-128", "Mbit/s", True),
-        ("tcp_esp_chacha", "ESP transport ChaCha20-Poly1305", "Mbit/s", True),
-        ("tcp_esp_gcm_tunnel", "ESP tunnel AES-GCM-128", "Mbit/s", True),
-        ("tcp_esp_gcm_v6", "ESP transport AES-GCM-128, IPv6", "Mbit/s", True),
-        ("tcp_ah_sha256", "AH transport HMAC-SHA256-128", "Mbit/s", True),
-        ("tcp_ipcomp_esp", "[IPcomp deflate][ESP AES-GCM-128], compressible payload",
-         "Mbit/s", True),
-    ]),
-    ("Small packets (UDP 64-byte payload, ESP AES-GCM-128 transport)", [
-        ("udp64_pps_1flow", "packets/s at the receiver, 1 flow", "packets/s", True),
-        ("udp64_pps_1000flows", "packets/s at the receiver, 1000 flows (5-tuples)",
-         "packets/s", True),
-    ]),
-    ("Latency (ping through ESP AES-GCM-128 transport)", [
-        ("ping_rtt_median", "RTT median of 200", "us", False),
-        ("ping_rtt_p99", "RTT p99 of 200", "us", False),
-    ]),
-    ("Scale (ESP AES-GCM-128 transport TCP, entries in the sender's namespace)", [
-        ("tcp_esp_gcm", "throughput with 1 policy pair, 2 SAs", "Mbit/s", True),
-        ("tcp_esp_gcm_policies_10000", "throughput with 10k non-matching policies", "Mbit/s",
-         True),
-        ("tcp_esp_gcm_policies_100000", "throughput with 100k non-matching policies",
-         "Mbit/s", True),
-        ("tcp_esp_gcm_sas_100000", "throughput with 100k more SAs", "Mbit/s", True),
-        ("mem_per_policy_slab", "kernel memory per policy at 100k (slab delta / count)",
-         "bytes", False),
-        ("mem_per_policy_all", "… (slab + vmalloc + percpu delta / count)", "bytes", False),
-        ("mem_per_sa_slab", "kernel memory per SA at 100k (slab delta / count)", "bytes", False),
-        ("mem_per_sa_all", "… (slab + vmalloc + percpu delta / count)", "bytes", False),
-    ]),
-    ("Control plane (wall time of one `setkey -f` / `ip -batch` of N lines)", [
-        (("ctl_pfkey_%s_%d_%s" % (w, n, v)),
-         "%s %s %s, PF_KEY (setkey -f)" % (v.replace("del", "delete"),
-                                             "%dk" % (n // 1000), w.replace("sas", "SAs")),
-         "s", False)
-        for w in ("policies", "sas") for n in (10000, 100000) for v in ("add", "del")
-    ] + [
-        (("ctl_netlink_%s_%d_%s" % (w, n, v)),
-         "%s %s %s: rxfrm PF_KEY vs native netlink (ip -batch)" % (
-             v.replace("del", "delete"), "%dk" % (n // 1000), w.replace("sas", "SAs")),
-         "s", False)
-        for w in ("policies", "sas") for n in (10000, 100000) for v in ("add", "del")
-    ]),
-]
+def k(n):
+    return "%dk" % (n // 1000) if n >= 1000 else str(n)
+
+
+def metrics(small, big):
+    """The table: groups of (name, label, unit, higher_is_better)."""
+    ctl = []
+    for via in ("pfkey", "netlink"):
+        for w in ("policies", "sas"):
+            for n in (small, big):
+                for v in ("add", "del"):
+                    what = "%s %s %s" % ("add" if v == "add" else "delete", k(n),
+                                         "policies" if w == "policies" else "SAs")
+                    ctl.append(("ctl_%s_%s_%d_%s" % (via, w, n, v),
+                                what + (", PF_KEY (setkey -f)" if via == "pfkey" else
+                                        ": rxfrm PF_KEY vs native netlink (ip -batch)"),
+                                "s", False))
+    return [
+        ("TCP throughput (iperf3, Mbit/s at the receiver)", [
+            ("tcp_plain", "plaintext over the same veth (ceiling)", "Mbit/s", True),
+            ("tcp_esp_gcm", "ESP transport AES-GCM-128", "Mbit/s", True),
+            ("tcp_esp_cbc_sha256", "ESP transport AES-128-CBC + HMAC-SHA256-128", "Mbit/s",
+             True),
+            ("tcp_esp_chacha", "ESP transport ChaCha20-Poly1305", "Mbit/s", True),
+            ("tcp_esp_gcm_tunnel", "ESP tunnel AES-GCM-128", "Mbit/s", True),
+            ("tcp_esp_gcm_v6", "ESP transport AES-GCM-128, IPv6", "Mbit/s", True),
+            ("tcp_ah_sha256", "AH transport HMAC-SHA256-128", "Mbit/s", True),
+            ("tcp_ipcomp_esp", "[IPcomp deflate][ESP AES-GCM-128], compressible payload",
+             "Mbit/s", True),
+        ]),
+        ("Small packets (UDP 64-byte payload, ESP AES-GCM-128 transport)", [
+            ("udp64_pps_1flow", "packets/s at the receiver, 1 flow", "packets/s", True),
+            ("udp64_pps_1000flows", "packets/s at the receiver, 1000 flows (5-tuples)",
+             "packets/s", True),
+        ]),
+        ("Latency (ping through ESP AES-GCM-128 transport)", [
+            ("ping_rtt_median", "RTT median", "us", False),
+            ("ping_rtt_p99", "RTT p99", "us", False),
+        ]),
+        ("Scale (TCP over ESP AES-GCM-128 transport; entries added in the sender's namespace)", [
+            ("tcp_esp_gcm", "throughput with 1 policy pair, 2 SAs", "Mbit/s", True),
+            ("tcp_esp_gcm_policies_%d" % small,
+             "throughput with %s non-matching policies" % k(small), "Mbit/s", True),
+            ("tcp_esp_gcm_policies_%d" % big,
+             "throughput with %s non-matching policies" % k(big), "Mbit/s", True),
+            ("tcp_esp_gcm_sas_%d" % big, "throughput with %s more SAs" % k(big), "Mbit/s",
+             True),
+            ("mem_per_policy_slab", "kernel memory per policy at %s (slab delta / count)" % k(big),
+             "bytes", False),
+            ("mem_per_policy_all", "… (slab + vmalloc + percpu delta / count)", "bytes", False),
+            ("mem_per_sa_slab", "kernel memory per SA at %s (slab delta / count)" % k(big),
+             "bytes", False),
+            ("mem_per_sa_all", "… (slab + vmalloc + percpu delta / count)", "bytes", False),
+        ]),
+        ("Control plane (wall time of one `setkey -f` / `ip -batch` of N lines)", ctl),
+    ]
 
 
 def fmt(v, unit):
@@ -77,6 +84,11 @@ def fmt(v, unit):
     if unit == "packets/s":
         return "%.0f" % v
     return "%.1f" % v
+
+
+def c_missing(r, nat):
+    """A row with neither a figure nor a reason for one is a failure too."""
+    return any(c["median"] is None and not c["fail"] for c in (r, nat))
 
 
 def main():
@@ -138,67 +150,59 @@ def main():
                  "Under TCG only ratios measured in one boot mean anything: absolute "
                  "numbers are emulation speed." % " → ".join(meta.get("passes", [])))
     lines.append("")
-    seen = set()
     footnotes = []
-    for group, rows in METRICS:
+
+    def foot(text):
+        if text not in footnotes:
+            footnotes.append(text)
+        return "[%d]" % (footnotes.index(text) + 1)
+
+    def show(c, impl, metric, unit):
+        nonlocal failed
+        txt = fmt(c["median"], unit)
+        if c["median"] is not None:
+            if "per_entry_us" in c:
+                txt += " (%.0f µs each)" % c["per_entry_us"]
+            txt += " n=%d" % c["n"]
+        for f in c["fail"]:
+            if f["status"] == "failed":
+                failed = True
+            detail = " / ".join(x.strip() for x in f["detail"].splitlines() if x.strip())
+            tag = foot("%s, %s, pass %d: **%s**: %s" % (metric, impl, f["pass_no"],
+                                                       f["status"], detail))
+            txt = (txt + " " if c["median"] is not None else "") + "%s %s" % (f["status"], tag)
+        return txt
+
+    small, big = meta.get("counts", [10000, 100000])
+    for group, rows in metrics(small, big):
         lines.append("| %s | rxfrm | native | ratio | | drift |" % group)
         lines.append("| --- | ---: | ---: | ---: | :-: | ---: |")
         for name, label, unit, higher in rows:
-            if name.startswith("ctl_netlink_"):
-                r = cell(name.replace("netlink", "pfkey"), "rxfrm")
-                nat = cell(name, "native")
-            else:
-                r, nat = cell(name, "rxfrm"), cell(name, "native")
+            rname = name.replace("netlink", "pfkey")  # rxfrm has no netlink
+            r, nat = cell(rname, "rxfrm"), cell(name, "native")
             rm, nm = r["median"], nat["median"]
             ratio = rm / nm if rm is not None and nm else None
             good = None
             if ratio is not None:
                 good = ratio >= 1.0 if higher else ratio <= 1.0
             pp = [v for k, v in sorted(r["per_pass"].items())]
-            drift = None
-            if len(pp) >= 2 and pp[0]:
-                drift = (pp[-1] - pp[0]) / pp[0]
-
-            def show(c, impl, m=name):
-                txt = fmt(c["median"], unit)
-                if c["median"] is not None:
-                    if "per_entry_us" in c:
-                        txt += " (%.0f µs each)" % c["per_entry_us"]
-                    txt += " n=%d" % c["n"]
-                for f in c["fail"]:
-                    nonlocal_fail(f)
-                    footnotes.append("%s, %s, pass %d: **%s**: %s" % (
-                        m, impl, f["pass_no"], f["status"], f["detail"]))
-                    tag = "[%d]" % len(footnotes)
-                    txt = (txt + " " if c["median"] is not None else "") + "%s %s" % (
-                        f["status"], tag)
-                return txt
-
-            failed_here = []
-
-            def nonlocal_fail(f):
-                if f["status"] == "failed":
-                    failed_here.append(f)
-            rtxt = show(r, "rxfrm", name.replace("netlink", "pfkey")) if not (
-                name.startswith("ctl_netlink_") and name in seen) else "—"
-            ntxt = show(nat, "native")
-            if failed_here:
-                failed = True
+            drift = (pp[-1] - pp[0]) / pp[0] if len(pp) >= 2 and pp[0] else None
+            rtxt = show(r, "rxfrm", rname, unit)
+            ntxt = show(nat, "native", name, unit)
+            for t in sorted(notes.get(name, ())):
+                ntxt += " " + foot(t)
             lines.append("| %s | %s | %s | %s | %s | %s |" % (
                 label, rtxt, ntxt, "%.2f" % ratio if ratio is not None else "—",
                 {True: "✓", False: "✗", None: ""}[good],
                 "%+.1f%%" % (drift * 100) if drift is not None else ""))
-            for t in sorted(notes.get(name, ())):
-                if t not in footnotes:
-                    footnotes.append(t)
-                    lines[-1] = lines[-1].replace(" | %s |" % ntxt, " | %s [%d] |" % (
-                        ntxt, len(footnotes)), 1)
             if name not in out["metrics"]:
                 out["metrics"][name] = {"label": label, "unit": unit,
                                         "higher_is_better": higher,
                                         "rxfrm": r, "native": nat, "ratio": ratio,
                                         "rxfrm_at_least_native": good, "drift": drift}
-            seen.add(name)
+            if c_missing(r, nat):
+                failed = True
+                lines[-1] = lines[-1].replace("| %s |" % label, "| %s (no result) |" % label, 1)
         lines.append("")
     for i, t in enumerate(footnotes, 1):
         lines.append("[%d] %s  " % (i, t))
@@ -233,8 +237,9 @@ def plot(out, path, meta, accel):
         print("report: python3-matplotlib missing, no plot", file=sys.stderr)
         return
     m = out["metrics"]
-    xs = [(1, "tcp_esp_gcm"), (10000, "tcp_esp_gcm_policies_10000"),
-          (100000, "tcp_esp_gcm_policies_100000")]
+    small, big = meta.get("counts", [10000, 100000])
+    xs = [(1, "tcp_esp_gcm"), (small, "tcp_esp_gcm_policies_%d" % small),
+          (big, "tcp_esp_gcm_policies_%d" % big)]
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100)
     for impl, style in (("rxfrm", "o-"), ("native", "s--")):
         pts = [(x, m[k][impl]["median"]) for x, k in xs
