@@ -97,6 +97,7 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--accel", default="TCG")
     ap.add_argument("--wall", type=float)
+    ap.add_argument("--waited", type=float, default=0)
     a = ap.parse_args()
     recs = []
     with open(a.raw, errors="replace") as f:
@@ -132,7 +133,8 @@ def main():
             d["per_entry_us"] = statistics.median(x["per_entry_us"] for x in s)
         return d
 
-    out = {"meta": dict(meta, accel=a.accel, wall_seconds=a.wall,
+    out = {"meta": dict(meta, accel=a.accel, wall_seconds=a.wall, slot_wait_seconds=a.waited,
+                        clock_rate=done.get("clock_rate") if done else None,
                         finished=done is not None,
                         guest_seconds=done["seconds"] if done else None,
                         passes_seconds=[r["seconds"] for r in recs if r["type"] == "pass"]),
@@ -212,9 +214,11 @@ def main():
     g = out["meta"]
     if g.get("guest_seconds"):
         lines.append("")
-        lines.append("Guest time %.0f s (passes: %s)%s." % (
+        lines.append("Guest time %.0f s (passes: %s)%s; guest clock rate vs host %s." % (
             g["guest_seconds"], ", ".join("%.0f s" % s for s in g["passes_seconds"]),
-            "; `make bench` wall time %.0f s" % a.wall if a.wall else ""))
+            "; `make bench` wall time %.0f s, of which %.0f s waiting for the VM slots" % (
+                a.wall, a.waited) if a.wall else "",
+            g.get("clock_rate")))
     md = "\n".join(lines) + "\n"
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, "results.md"), "w") as f:
