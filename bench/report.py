@@ -166,13 +166,18 @@ def main():
             if "per_entry_us" in c:
                 txt += " (%.0f µs each)" % c["per_entry_us"]
             txt += " n=%d" % c["n"]
+        groups = {}
         for f in c["fail"]:
             if f["status"] == "failed":
                 failed = True
             detail = " / ".join(x.strip() for x in f["detail"].splitlines() if x.strip())
-            tag = foot("%s, %s, pass %d: **%s**: %s" % (metric, impl, f["pass_no"],
-                                                       f["status"], detail))
-            txt = (txt + " " if c["median"] is not None else "") + "%s %s" % (f["status"], tag)
+            groups.setdefault((f["status"], detail), []).append(str(f["pass_no"]))
+        tags = []
+        for (status, detail), passes in groups.items():
+            tags.append("%s %s" % (status, foot("%s, %s, pass %s: **%s**: %s" % (
+                metric, impl, ", ".join(passes), status, detail))))
+        if tags:
+            txt = (txt + " " if c["median"] is not None else "") + ", ".join(tags)
         return txt
 
     small, big = meta.get("counts", [10000, 100000])
