@@ -70,8 +70,10 @@ demo: module setkey
 shell: module setkey
 	@$(ROOT)/selftests/vm-run --interactive
 
-bench: module setkey
-	@echo "bench: not implemented yet (needs the ESP datapath)"; exit 1
+# rxfrm vs native xfrm on the release kernel (built once, cached); results
+# in bench/. ARGS=--quick for a short smoke run. See bench/README.md.
+bench: setup
+	@$(ROOT)/scripts/bench $(ARGS)
 
 clean:
 	@KDIR=$$($(ROOT)/scripts/kernel.sh --path); [ -d "$$KDIR" ] && $(MAKE) -s -C $$KDIR M=$(ROOT) LLVM=1 clean || true
