@@ -2,8 +2,9 @@
 # Runs inside the VM (as root): loads rxfrm, runs the command, then checks the
 # kernel log and kmemleak. Results go to files in the shared run directory,
 # which is more robust than virtme's console ports (no udevd here).
-#   guest-init.sh RUNDIR LOAD(0|1) CMD...
+#   guest-init.sh RUNDIR LOAD(0|1)     (the command is in RUNDIR/cmd, quoted)
 run=$1; load=$2; shift 2
+eval "set -- $(cat "$run/cmd")"
 root=$(cd "$(dirname "$0")/../.." && pwd)
 exec >"$run/out.log" 2>&1
 # The host's RXFRM_* settings (vm-run writes them).
