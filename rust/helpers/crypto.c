@@ -22,6 +22,10 @@ void rxfrm_aead_free(struct crypto_aead *tfm) { crypto_free_aead(tfm); }
 bool rxfrm_aead_is_err(const struct crypto_aead *tfm) { return IS_ERR_OR_NULL(tfm); }
 long rxfrm_aead_err(const struct crypto_aead *tfm) { return tfm ? PTR_ERR(tfm) : -ENOMEM; }
 unsigned int rxfrm_aead_ivsize(struct crypto_aead *tfm) { return crypto_aead_ivsize(tfm); }
+const char *rxfrm_aead_driver_name(struct crypto_aead *tfm)
+{
+	return crypto_tfm_alg_driver_name(crypto_aead_tfm(tfm));
+}
 unsigned int rxfrm_aead_authsize(struct crypto_aead *tfm) { return crypto_aead_authsize(tfm); }
 
 struct rxfrm_aead_job {
@@ -83,6 +87,10 @@ void rxfrm_ahash_free(struct crypto_ahash *tfm) { crypto_free_ahash(tfm); }
 bool rxfrm_ahash_is_err(const struct crypto_ahash *tfm) { return IS_ERR_OR_NULL(tfm); }
 long rxfrm_ahash_err(const struct crypto_ahash *tfm) { return tfm ? PTR_ERR(tfm) : -ENOMEM; }
 unsigned int rxfrm_ahash_digestsize(struct crypto_ahash *tfm) { return crypto_ahash_digestsize(tfm); }
+const char *rxfrm_ahash_driver_name(struct crypto_ahash *tfm)
+{
+	return crypto_tfm_alg_driver_name(crypto_ahash_tfm(tfm));
+}
 
 struct rxfrm_ahash_job {
 	void (*done)(void *, int);

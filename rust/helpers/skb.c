@@ -21,6 +21,7 @@ struct dst_entry *rxfrm_skb_dst(const struct sk_buff *skb) { return skb_dst(skb)
 void rxfrm_skb_dst_set(struct sk_buff *skb, struct dst_entry *dst) { skb_dst_set(skb, dst); }
 void rxfrm_skb_dst_drop(struct sk_buff *skb) { skb_dst_drop(skb); }
 unsigned int rxfrm_skb_len(const struct sk_buff *skb) { return skb->len; }
+unsigned int rxfrm_skb_headlen(const struct sk_buff *skb) { return skb_headlen(skb); }
 unsigned char *rxfrm_skb_data(const struct sk_buff *skb) { return skb->data; }
 int rxfrm_skb_network_offset(const struct sk_buff *skb) { return skb_network_offset(skb); }
 void rxfrm_skb_set_network_header(struct sk_buff *skb, int offset)

@@ -50,6 +50,16 @@ impl Aead {
         Ok(aead)
     }
 
+    /// The implementation's unique name (`cra_driver_name`), e.g.
+    /// `rfc4106-gcm-aesni`: what `cryptd(...)` must be given to find the
+    /// instance it registers (its `cra_name` is the inner algorithm's).
+    pub(crate) fn driver_name(&self) -> &CStr {
+        // SAFETY: live transform; its algorithm's name is a NUL-terminated
+        // array inside the algorithm, which outlives the transform (and so
+        // `&self`).
+        unsafe { CStr::from_char_ptr(bindings::rxfrm_aead_driver_name(self.tfm.as_ptr())) }
+    }
+
     /// Bytes of IV each packet carries.
     pub(crate) fn ivsize(&self) -> usize {
         // SAFETY: live transform.

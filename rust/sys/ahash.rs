@@ -55,6 +55,14 @@ impl Ahash {
         Ok(h)
     }
 
+    /// The implementation's unique name (`cra_driver_name`); see
+    /// `Aead::driver_name`.
+    pub(crate) fn driver_name(&self) -> &CStr {
+        // SAFETY: live transform; the name lives in its algorithm, which
+        // outlives the transform (and so `&self`).
+        unsafe { CStr::from_char_ptr(bindings::rxfrm_ahash_driver_name(self.tfm.as_ptr())) }
+    }
+
     /// Bytes of the untruncated digest.
     pub(crate) fn digest_size(&self) -> usize {
         self.digest

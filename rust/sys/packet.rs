@@ -59,6 +59,21 @@ impl Pkt {
     /// Copies `buf.len()` bytes from `offset` (relative to `data`), linear
     /// or not; `None` if the packet is shorter.
     pub(crate) fn copy_out(&self, offset: usize, buf: &mut [u8]) -> Option<()> {
+        // Most reads (headers) fall inside the linear head: copied from it
+        // directly, without the call.
+        let end = offset.checked_add(buf.len())?;
+        // SAFETY: live skb.
+        let head = unsafe { bindings::rxfrm_skb_headlen(self.as_ptr()) } as usize;
+        if end <= head {
+            // SAFETY: `data` holds `headlen` linear bytes of this live skb,
+            // and `offset..end` lies within them; `buf` does not overlap
+            // the skb.
+            unsafe {
+                let src = bindings::rxfrm_skb_data(self.as_ptr()).add(offset);
+                core::ptr::copy_nonoverlapping(src, buf.as_mut_ptr(), buf.len());
+            }
+            return Some(());
+        }
         let off = c_int::try_from(offset).ok()?;
         let len = c_int::try_from(buf.len()).ok()?;
         // SAFETY: live skb; `buf` is writable for `len` bytes.

@@ -7,7 +7,7 @@
 use super::super::input::{InPkt, Verified};
 use super::super::output::OutPkt;
 use super::super::sa::Unusable;
-use super::c_name;
+use super::{alloc_crypto, c_name};
 use crate::logic::ah::{
     accepts_header_len, esn_trailer, header_len, ipv4_zero_mutable, ipv6_zero_mutable,
     write_header, zero_icv, Align, AhHeader, Side, AH_FIXED_LEN,
@@ -37,7 +37,12 @@ impl Ah {
             .and_then(|c| c_name(c, &mut buf))
             .ok_or(Unusable::Unsupported)?;
         let icv_len = usize::from(auth.icv_trunc_bits >> 3);
-        let hash = Ahash::new(name, sa.auth_key.as_bytes()).map_err(Unusable::Crypto)?;
+        let hash = alloc_crypto(
+            name,
+            |n| Ahash::new(n, sa.auth_key.as_bytes()),
+            Ahash::driver_name,
+        )
+        .map_err(Unusable::Crypto)?;
         let icv_full = hash.digest_size();
         if icv_len == 0 || icv_len > icv_full {
             return Err(Unusable::Unsupported);

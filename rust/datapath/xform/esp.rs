@@ -4,7 +4,7 @@
 use super::super::input::{InPkt, Verified};
 use super::super::output::OutPkt;
 use super::super::sa::Unusable;
-use super::c_name;
+use super::{alloc_crypto, c_name};
 use crate::logic::algs::AlgDesc;
 use crate::logic::esp::{esn_frame, esn_unframe, parse_trailer, EspError, EspLayout, ESP_HDR_LEN};
 use crate::logic::sad::Sa;
@@ -38,8 +38,10 @@ impl Esp {
         .map_err(|_| Unusable::Unsupported)?;
         let mut buf = [0u8; 160];
         let name = c_name(s.name(), &mut buf).ok_or(Unusable::Unsupported);
-        let aead =
-            name.and_then(|n| Aead::new(n, &s.key, layout.icv_len).map_err(Unusable::Crypto));
+        let aead = name.and_then(|n| {
+            alloc_crypto(n, |n| Aead::new(n, &s.key, layout.icv_len), Aead::driver_name)
+                .map_err(Unusable::Crypto)
+        });
         zeroize(&mut s.key);
         let aead = aead?;
         if aead.ivsize() != layout.iv_len {

@@ -18,6 +18,7 @@ use crate::logic::algs::{by_id, AlgKind};
 use crate::logic::overhead::Transform;
 use crate::logic::sad::Sa;
 use crate::logic::types::IpsecProto;
+use kernel::ffi::c_int;
 use kernel::str::CStr;
 
 /// One SA's transform.
@@ -66,18 +67,43 @@ impl Xform {
     }
 }
 
-/// A crypto API name as a C string, in `buf`; wrapped in `cryptd(...)`
-/// (every request then completes asynchronously) when the module parameter
-/// `force_async` is set.
+/// A crypto API name as a C string, in `buf`.
 fn c_name<'a>(name: &str, buf: &'a mut [u8; 160]) -> Option<&'a CStr> {
-    let async_ = crate::force_async.load(core::sync::atomic::Ordering::Relaxed) != 0;
-    let (pre, post) = if async_ { ("cryptd(", ")") } else { ("", "") };
+    c_name_parts(&[name.as_bytes()], buf)
+}
+
+fn c_name_parts<'a>(parts: &[&[u8]], buf: &'a mut [u8; 160]) -> Option<&'a CStr> {
     let mut n = 0;
-    for part in [pre, name, post] {
+    for part in parts {
         let end = n + part.len();
-        buf.get_mut(n..end)?.copy_from_slice(part.as_bytes());
+        buf.get_mut(n..end)?.copy_from_slice(part);
         n = end;
     }
     *buf.get_mut(n)? = 0;
     CStr::from_bytes_with_nul(buf.get(..=n)?).ok()
+}
+
+/// Allocates a transform by `name`; with the module parameter `force_async`
+/// set, then wraps that implementation in `cryptd(...)`, so every request
+/// completes asynchronously. cryptd must be given the implementation's
+/// driver name, as the kernel's own users do (`cryptd_alloc_aead`): the
+/// instance it registers keeps the inner `cra_name`, so asking for
+/// `cryptd(<algorithm name>)` would build and register it again for each
+/// SA (EEXIST from the second on).
+fn alloc_crypto<T>(
+    name: &CStr,
+    alloc: impl Fn(&CStr) -> Result<T, c_int>,
+    driver: impl Fn(&T) -> &CStr,
+) -> Result<T, c_int> {
+    let plain = alloc(name)?;
+    if crate::force_async.load(core::sync::atomic::Ordering::Relaxed) == 0 {
+        return Ok(plain);
+    }
+    let mut buf = [0u8; 160];
+    let wrapped = c_name_parts(
+        &[b"cryptd(", driver(&plain).as_bytes(), b")"],
+        &mut buf,
+    )
+    .ok_or(kernel::error::code::EINVAL.to_errno())?;
+    alloc(wrapped)
 }
