@@ -1,4 +1,4 @@
-# cost: 10 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 40 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 # What loading rxfrm.ko must produce, each its own assertion: the load
 # banner "rxfrm VERSION loaded: ... PF_KEY v2 ..." (VERSION as modinfo
 # says), the module live in /proc/modules, a PF_KEY (family 15) socket,

@@ -1,4 +1,4 @@
-# cost: 6 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 13 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 # modinfo shows description, license, author, version and parameters.
 . "$RXFRM_ROOT/selftests/lib/ktest.sh"
 info=$(modinfo "$ROOT/rxfrm.ko") || fail "modinfo failed"

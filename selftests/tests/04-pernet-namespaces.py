@@ -1,4 +1,4 @@
-# cost: 15 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 47 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 """Per-namespace state: 50 network namespaces, each with its own PF_KEY
 socket list and tables, created and destroyed (some with a socket still
 open when their last process leaves, which keeps the namespace alive until

@@ -1,4 +1,4 @@
-# cost: 12 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 33 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 # PF_KEY needs CAP_NET_ADMIN; wrong type or protocol is refused like af_key.
 . "$RXFRM_ROOT/selftests/lib/ktest.sh"
 expect "root may open" $PFKEY open

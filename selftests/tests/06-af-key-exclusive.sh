@@ -1,4 +1,4 @@
-# cost: 8 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 23 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 # rxfrm and the kernel's af_key exclude each other (both want family 15).
 . "$RXFRM_ROOT/selftests/lib/ktest.sh"
 algo="$KDIR/net/xfrm/xfrm_algo.ko"; afkey="$KDIR/net/key/af_key.ko"

@@ -1,4 +1,4 @@
-# cost: 5 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 12 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 """SA messages end to end through the raw client: ADD, GET, DELETE, GETSPI,
 UPDATE, FLUSH, DUMP, REGISTER, EXPIRE, ACQUIRE (error form), X_PROMISC."""
 import errno

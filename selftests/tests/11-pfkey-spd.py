@@ -1,4 +1,4 @@
-# cost: 5 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 21 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 """SPD messages end to end: X_SPDADD, X_SPDUPDATE, X_SPDGET, X_SPDDUMP,
 X_SPDDELETE, X_SPDDELETE2, X_SPDFLUSH."""
 import errno

@@ -1,4 +1,4 @@
-# cost: 5 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 7 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 """Malformed messages: each gets its errno — returned by send() when the
 base header is unusable, else in an error reply — and changes nothing."""
 import errno

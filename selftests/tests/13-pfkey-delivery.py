@@ -1,4 +1,4 @@
-# cost: 10 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 13 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 """Delivery (RFC 2367 3.1, af_key): replies to the sender only, changes to
 everybody, REGISTER replies to the registered, promiscuous sockets see all."""
 import os

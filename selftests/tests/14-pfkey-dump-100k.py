@@ -1,5 +1,5 @@
-# cost: 450 (seconds under TCG; selftests/run balances VMs by it)
-"""DUMP of 100,000 SAs: chunked across recv() calls as af_key does, every SA
+# cost: 480 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
+"""DUMP of 25,000 SAs (100,000 with RXFRM_DUMP_N): chunked across recv() calls as af_key does, every SA
 exactly once, sadb_msg_seq counting down to 0 — with 1,000 SAs deleted by
 another socket while the dump is under way. Then the same for the SPD."""
 import errno
@@ -13,7 +13,10 @@ sys.path.insert(0, os.path.join(os.environ["RXFRM_ROOT"], "selftests/lib"))
 from ptest import check, done, eq  # noqa: E402
 from pfkey import *  # noqa: E402,F403
 
-N = int(os.environ.get("RXFRM_DUMP_N", "100000"))
+# 100,000 with RXFRM_DUMP_N=100000 (about 20 minutes under TCG on the debug
+# kernel, too long for CI's budget); 25,000 still makes the dump resume
+# across hundreds of full receive queues.
+N = int(os.environ.get("RXFRM_DUMP_N", "25000"))
 DELETED = 1000
 k = PfKey()
 

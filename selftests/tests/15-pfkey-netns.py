@@ -1,4 +1,4 @@
-# cost: 10 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 26 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 """Each network namespace has its own SAD and SPD."""
 import os
 import subprocess

@@ -1,4 +1,4 @@
-# cost: 55 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 344 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 # rmmod with open PF_KEY sockets and 10k SAs: refused while sockets are open
 # (they pin the module, as af_key), clean once they close — no leak reported.
 . "$RXFRM_ROOT/selftests/lib/ktest.sh"

@@ -1,4 +1,4 @@
-# cost: 90 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 268 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 # setkey end to end: every setkey example of the NetBSD IPsec FAQ seed is
 # accepted by rxfrm (each in its own namespace, as on its own host), -D/-DP
 # print the ipsec-tools format, -F/-FP flush, and failures exit non-zero.

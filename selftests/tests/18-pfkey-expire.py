@@ -1,4 +1,4 @@
-# cost: 10 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 14 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 """Lifetimes run in the kernel (a once-a-second timer per namespace): an SA
 with soft/hard add-time limits produces SADB_EXPIRE soft once, then hard,
 to sockets registered for its SA type, and disappears; a larval SA from

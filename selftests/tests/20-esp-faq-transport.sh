@@ -1,4 +1,4 @@
-# cost: 270 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 708 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 # ESP transport between two hosts keyed by hand, as in the NetBSD IPsec
 # FAQ's host-to-host example: first the FAQ's own 3des-cbc configuration
 # with its exact keys, then ESP 3des-cbc + hmac-md5 (the FAQ's AH keys as

@@ -1,4 +1,4 @@
-# cost: 250 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 750 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 # ESP tunnel mode as in the NetBSD IPsec FAQ:
 # 1. The VPN example: two gateways join 10.0.1.0/24 and 10.0.2.0/24 over
 #    a blowfish-cbc tunnel 20.0.0.1 <-> 20.0.0.2 (the FAQ's addresses and

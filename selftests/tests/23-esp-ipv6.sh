@@ -1,4 +1,4 @@
-# cost: 160 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 457 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 # ESP over IPv6 and across families, ping through each:
 #   transport between two IPv6 hosts (fd00::1 <-> fd00::2);
 #   6in6: fd01::/64 <-> fd02::/64 tunnelled between gateways fdc0::1 - fdc0::2;

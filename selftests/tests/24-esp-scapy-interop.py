@@ -1,4 +1,4 @@
-# cost: 120 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 360 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 """rxfrm's ESP is RFC 4303 as scapy implements it (scapy.layers.ipsec,
 same keys), in transport mode between namespace `rx` (10.0.0.1, keyed
 with setkey) and `sc` (10.0.0.2, no IPsec: scapy does its part on raw

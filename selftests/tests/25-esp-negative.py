@@ -1,4 +1,4 @@
-# cost: 110 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 235 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 """What the ESP input path refuses, and the counter of the receiver's
 /proc/net/rxfrm_stat (Linux's xfrm_stat names) each refusal moves.
 Namespaces: snd (10.0.0.1) sends, rcv (10.0.0.2) receives; ESP frames are

@@ -1,4 +1,4 @@
-# cost: 50 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 150 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 """Keying on demand. With `require` policies and no SA, a packet makes
 rxfrm send SADB_ACQUIRE to the PF_KEY sockets registered for ESP in that
 namespace (with the flow's addresses, the policy and a proposal), and to

@@ -1,4 +1,4 @@
-# cost: 50 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 101 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 """Per-socket policies (IP_IPSEC_POLICY / IPV6_IPSEC_POLICY with a KAME
 sadb_x_policy, as ipsec_set_policy(3) builds it): both namespaces require
 ESP for everything to and from the other and have no SA, so

@@ -1,4 +1,4 @@
-# cost: 260 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 671 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 # Every ESP algorithm rxfrm offers carries traffic: the AEADs (AES-GCM with
 # 8/12/16-byte ICVs and 128/192/256-bit keys, AES-CCM likewise, AES-GMAC
 # with null encryption, ChaCha20-Poly1305) and each cipher (AES-CBC,

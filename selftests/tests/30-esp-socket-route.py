@@ -1,4 +1,4 @@
-# cost: 40 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 120 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 """A TCP socket whose traffic rxfrm protects caches the bundle as its route,
 as Linux sockets cache xfrm bundles (that is how TCP sizes its segments to
 the bundle's MTU; 20 and 23 check the wire). Between namespaces `a`

@@ -1,4 +1,4 @@
-# cost: 90 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 270 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 """The NetBSD IPsec FAQ seed's AH examples, between namespaces `node`
 (10.0.0.1, the FAQ's 10.1.1.1 / A) and `peer` (10.0.0.2, 20.1.1.1 / B);
 nothing else of the seed changes. Each side also refuses clear traffic

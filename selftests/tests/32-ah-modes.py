@@ -1,4 +1,4 @@
-# cost: 150 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 450 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 """AH (RFC 4302) transport and tunnel, IPv4 and IPv6, 4in6 and 6in4,
 between h1 and h2 across a forwarding gateway (topo.sh's h1 - gw - h2,
 the gateway not keyed): every TTL / hop limit is decremented on the way,

@@ -1,4 +1,4 @@
-# cost: 100 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 300 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 """AH interoperates with code that shares nothing with the implementation:
 this test's own RFC 4302 code (selftests/lib/xfrm.py: mutable fields
 zeroed by its own rules, HMACs from Python's hmac/hashlib, AES-XCBC-MAC

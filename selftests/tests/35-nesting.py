@@ -1,4 +1,4 @@
-# cost: 100 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 300 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 """Nested bundles: several templates in one policy, applied in order (the
 last one outermost, as in Linux and KAME), and on input a policy check
 over the whole chain of SAs. Between namespaces `a` (10.0.0.1, fd00::1)

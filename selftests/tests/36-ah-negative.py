@@ -1,4 +1,4 @@
-# cost: 70 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 210 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 """What AH, IPcomp and nested-policy input refuse, each refusal dropped
 (a UDP socket in the receiver gets nothing) and counted in the receiver's
 counters (/proc/net/rxfrm_stat, or the kernel's /proc/net/xfrm_stat for

@@ -1,4 +1,4 @@
-# cost: 80 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 240 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 """Fail closed where the headers are hard to parse. Namespace `rx`
 (fd00::1) requires ESP for UDP to its port 7777 (`-P in ... require`),
 port 7778 has no policy; `sc` (fd00::2) has no IPsec: scapy builds its

@@ -1,4 +1,4 @@
-# cost: 240 (seconds under TCG; selftests/run balances VMs by it)
+# cost: 720 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 # Bulk [IPcomp][ESP]: 50 MB of compressible data over TCP through a
 # transport bundle `ipcomp/transport//require esp/transport//require`
 # (IPcomp deflate, then ESP AES-CBC + HMAC-SHA1 — Linux af_key has no AEAD,
