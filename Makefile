@@ -45,15 +45,18 @@ vm-test: module setkey fuzzer
 
 check: host-test vm-test
 
-# PF_KEY fuzzing, long: the engine in-process, then the real sockets in a VM
-# (selftests/tests/40-pfkey-fuzz.sh with a duration). A fresh seed each time
-# unless FUZZ_SEED is given; the message log and crash inputs go to fuzz-out/
+# Fuzzing, long: PF_KEY against the engine in-process, then the real sockets
+# in a VM (selftests/tests/40-pfkey-fuzz.sh with a duration), then packets
+# against live ESP/AH/IPcomp SAs (41-packet-fuzz.py, FUZZ_PACKETS frames).
+# A fresh seed each time unless FUZZ_SEED is given; the message log, the
+# packet pcap and crash inputs go to fuzz-out/
 # (shared with the VM, so the log's tail survives a dying guest).
 ifeq ($(origin FUZZ_SEED),undefined)
 FUZZ_SEED := $(shell date +%s)
 endif
 FUZZ_HOST_SECS ?= 600
 FUZZ_KERNEL_SECS ?= 1200
+FUZZ_PACKETS ?= 50000
 fuzz: module setkey fuzzer
 	@echo "fuzz: seed $(FUZZ_SEED) (make fuzz FUZZ_SEED=$(FUZZ_SEED) repeats it)"
 	@mkdir -p $(ROOT)/fuzz-out
@@ -63,6 +66,9 @@ fuzz: module setkey fuzzer
 	  $(ROOT)/selftests/vm-run -- env RXFRM_FUZZ_SEED=$(FUZZ_SEED) RXFRM_FUZZ_SECS=$(FUZZ_KERNEL_SECS) \
 	  RXFRM_FUZZ_OUT=$(ROOT)/fuzz-out RXFRM_FUZZ_ARGS="--poke-every 100" \
 	  bash $(ROOT)/selftests/tests/40-pfkey-fuzz.sh
+	@RXFRM_VM_RWDIR=$(ROOT)/fuzz-out RXFRM_VM_TIMEOUT=$$(( $(FUZZ_PACKETS) / 10 + 900 )) \
+	  $(ROOT)/selftests/vm-run -- env RXFRM_PKTFUZZ_SEED=$(FUZZ_SEED) RXFRM_PKTFUZZ_COUNT=$(FUZZ_PACKETS) \
+	  RXFRM_FUZZ_OUT=$(ROOT)/fuzz-out python3 $(ROOT)/selftests/tests/41-packet-fuzz.py
 
 demo: module setkey
 	@$(ROOT)/selftests/vm-run -- $(ROOT)/selftests/demo.sh
