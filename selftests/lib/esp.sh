@@ -25,7 +25,7 @@ capture_start() {
   $ESP sniff "$2" "$3" "$CAP_DIR/$name" &
   CAP_PID[$name]=$!
   at_exit "kill $! 2>/dev/null"
-  wait_until 60 "sniffer on $2:$3 did not start" capture_ready "$name"
+  wait_until 300 "sniffer on $2:$3 did not start" capture_ready "$name"
 }
 capture_ready() {
   [ -e "$CAP_DIR/$1.ready" ] && return 0

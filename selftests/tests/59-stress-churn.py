@@ -66,6 +66,11 @@ def churner(stop, rounds):
         sa = add_sa(src, "20.59.0.1", spi, enc=EALG_AESCBC, ekey=b"k" * 16, auth=AALG_SHA1HMAC, akey=b"a" * 20)
         r = k.request(ADD, SATYPE_ESP, sa)
         assert r.errno == 0, f"ADD {spi:#x}: errno {r.errno}"
+        # UPDATE of the mature SA: new lifetimes (af_key wants the keys
+        # again, as in ADD; only the lifetimes change).
+        lt = [ext_lifetime(EXT_LIFETIME_HARD, addtime=3600 + i % 60), ext_lifetime(EXT_LIFETIME_SOFT, addtime=3000)]
+        r = k.request(UPDATE, SATYPE_ESP, sa + lt)
+        assert r.errno == 0, f"UPDATE {spi:#x}: errno {r.errno}"
         r = k.request(GET, SATYPE_ESP, [ext_sa(spi), ext_addr(EXT_ADDRESS_SRC, src), ext_addr(EXT_ADDRESS_DST, "20.59.0.1")])
         assert r.errno == 0, f"GET {spi:#x}: errno {r.errno}"
         sel = [ext_addr(EXT_ADDRESS_SRC, src), ext_addr(EXT_ADDRESS_DST, "20.59.0.1")]
