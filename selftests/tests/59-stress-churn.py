@@ -128,7 +128,7 @@ finally:
 eq([p.exitcode for p in procs], [0, 0], "the churner's and the dumper's exit codes (an assertion above fails them)")
 took = time.time() - t0
 xfrm.say(f"{transfers} transfers, {total >> 20} MiB intact in {took:.0f}s; {rounds.value} churn rounds "
-         f"(5 PF_KEY messages each), {dumps.value} DUMP+X_SPDDUMP pairs, rmmod refused {refused} times")
+         f"(6 PF_KEY messages each: ADD, UPDATE, GET, X_SPDADD, DELETE, X_SPDDELETE), {dumps.value} DUMP+X_SPDDUMP pairs, rmmod refused {refused} times")
 check(rounds.value >= 10 and dumps.value >= 2, "the churn and the dumps ran during the transfers")
 
 k = in_node(PfKey)
