@@ -141,7 +141,9 @@ fn on_sendmsg(sock: &Sock<'_>, msg: &[u8]) -> Result {
         if matches!(msg.get(1), Some(&SADB_GET) | Some(&SADB_DUMP)) {
             crate::datapath::counters(&ns.dp, dp, engine, real_seconds());
         }
-        let res = engine.handle(msg, &mut sctl, real_seconds(), &KernelProbe, &mut pending);
+        let builder = crate::datapath::SaBuilder::new(ns.net(), &KernelProbe);
+        let res = engine.handle(msg, &mut sctl, real_seconds(), &builder, &mut pending);
+        builder.finish(dp);
         crate::datapath::mirror(ns.net(), &ns.dp, dp, engine);
         sock.state().sync_flags(&sctl);
         if res.is_ok() && sctl.dump.is_some() {

@@ -5,8 +5,11 @@
 
 use super::sa::DpSa;
 use super::{Dp, DpWriter, InKey, OutKey};
+use crate::logic::algs::AlgDesc;
 use crate::logic::engine::{AlgProbe, Engine, Outbox};
-use crate::logic::sad::{OutputSa, SaIdent};
+use crate::logic::pfkey::Errno;
+use crate::logic::sad::{OutputSa, Sa, SaIdent};
+use core::cell::Cell;
 use crate::logic::stats::Stat;
 use crate::logic::types::{Mode, SaState};
 use crate::netns::Control;
@@ -15,7 +18,7 @@ use crate::sys::net::Net;
 use crate::sys::rcu::RcuGuard;
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
-use kernel::sync::Mutex;
+use kernel::sync::{Arc, Mutex};
 
 fn in_key(i: &SaIdent) -> InKey {
     InKey {
@@ -88,6 +91,60 @@ pub(crate) fn mirror(net: Net, dp: &Dp, w: &mut DpWriter, engine: &mut Engine) {
     if changed {
         dp.genid.fetch_add(1, Ordering::AcqRel);
     }
+    // Not taken (the message failed after building): freed here.
+    w.prepared = None;
+}
+
+/// What `SaBuilder` built for `sa` ahead of its ADD, now named by its id.
+fn built_for(w: &mut DpWriter, sa: &Sa) -> Option<Arc<DpSa>> {
+    let d = w.prepared.take_if(|d| d.ident == *sa.ident())?;
+    d.set_id(sa.id());
+    Some(d)
+}
+
+/// The algorithm probe an ADD/UPDATE runs with: builds the SA's transform
+/// before the engine commits it, so that a failure is the message's errno
+/// (Linux's `xfrm_init_state` in `pfkey_add`) and not an SA that silently
+/// carries nothing; the mirror that follows takes what it built.
+pub(crate) struct SaBuilder<'a> {
+    net: Net,
+    probe: &'a dyn AlgProbe,
+    built: Cell<Option<Arc<DpSa>>>,
+}
+
+impl<'a> SaBuilder<'a> {
+    pub(crate) fn new(net: Net, probe: &'a dyn AlgProbe) -> Self {
+        SaBuilder {
+            net,
+            probe,
+            built: Cell::new(None),
+        }
+    }
+
+    /// Hands what was built to the mirror (call before `mirror`).
+    pub(crate) fn finish(self, w: &mut DpWriter) {
+        w.prepared = self.built.into_inner();
+    }
+}
+
+impl AlgProbe for SaBuilder<'_> {
+    fn available(&self, alg: &AlgDesc) -> bool {
+        self.probe.available(alg)
+    }
+
+    fn prepare(&self, sa: &Sa) -> Result<(), Errno> {
+        if !is_local(self.net, &sa.src()) && !is_local(self.net, &sa.dst()) {
+            // Dormant until an address appears (`mirror_sa`): built then.
+            return Ok(());
+        }
+        let d = DpSa::from_sa(self.net, sa).map_err(|e| match e {
+            super::sa::Unusable::Unsupported => Errno::EINVAL,
+            super::sa::Unusable::Crypto(errno) => Errno(errno.saturating_abs()),
+            super::sa::Unusable::Alloc => Errno::ENOMEM,
+        })?;
+        self.built.set(Some(d));
+        Ok(())
+    }
 }
 
 /// The ids, copied out so the tables they come from can change while the
@@ -124,7 +181,7 @@ fn mirror_sa(net: Net, dp: &Dp, w: &mut DpWriter, engine: &Engine, id: u64) {
             let same = dp
                 .sa_in
                 .get(&RcuGuard::new(), &k)
-                .is_some_and(|d| d.id == id);
+                .is_some_and(|d| d.id() == id);
             if same {
                 let _ = dp.sa_in.remove(&mut w.sa_in, &k);
             }
@@ -132,13 +189,13 @@ fn mirror_sa(net: Net, dp: &Dp, w: &mut DpWriter, engine: &Engine, id: u64) {
             if dp
                 .ipcomp_tunnels
                 .get(&RcuGuard::new(), &tk)
-                .is_some_and(|d| d.id == id)
+                .is_some_and(|d| d.id() == id)
             {
                 let _ = dp.ipcomp_tunnels.remove(&mut w.ipcomp_tunnels, &tk);
             }
             refresh_out(dp, w, engine, &o.ident);
         }
-        (None, Some(sa)) => match DpSa::from_sa(net, sa) {
+        (None, Some(sa)) => match built_for(w, sa).map_or_else(|| DpSa::from_sa(net, sa), Ok) {
             Ok(d) => {
                 // An inbound IPcomp tunnel also takes uncompressed
                 // IP-in-IP from its peer (`verify`).

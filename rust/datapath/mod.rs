@@ -42,7 +42,7 @@ use sa::DpSa;
 use table::{HashWriter, RcuHash};
 
 pub(crate) use hooks::Hooks;
-pub(crate) use mirror::{counters, mirror, reclaim, tick};
+pub(crate) use mirror::{counters, mirror, reclaim, tick, SaBuilder};
 
 /// Inbound SA key: (destination, SPI, protocol).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -86,6 +86,9 @@ pub(crate) struct DpWriter {
     sa_out: HashWriter<OutKey, Arc<DpSa>>,
     ipcomp_tunnels: HashWriter<(IpAddr, IpAddr), Arc<DpSa>>,
     spd: SpdWriter,
+    /// The SA an ADD/UPDATE built before committing (`SaBuilder`), taken
+    /// by the mirror that follows it.
+    prepared: Option<Arc<DpSa>>,
 }
 
 impl DpWriter {
@@ -97,6 +100,7 @@ impl DpWriter {
             sa_out: HashWriter::new(),
             ipcomp_tunnels: HashWriter::new(),
             spd: SpdWriter::new(),
+            prepared: None,
         }
     }
 

@@ -45,8 +45,9 @@ struct Shadows {
 
 #[pin_data]
 pub(crate) struct DpSa {
-    /// The SAD id this mirrors.
-    pub(crate) id: u64,
+    /// The SAD id this mirrors: set when it is mirrored (an SA built
+    /// before ADD commits it has none yet), read only under the writer lock.
+    id: AtomicU64,
     pub(crate) ident: SaIdent,
     pub(crate) xform: Xform,
     pub(crate) esn: bool,
@@ -104,7 +105,7 @@ impl DpSa {
         };
         Arc::pin_init(
             pin_init!(DpSa {
-                id: sa.id(),
+                id: AtomicU64::new(sa.id()),
                 ident,
                 xform,
                 esn: sa.esn,
@@ -119,6 +120,16 @@ impl DpSa {
             GFP_KERNEL,
         )
         .map_err(|_| Unusable::Alloc)
+    }
+
+    /// The SAD id this mirrors.
+    pub(crate) fn id(&self) -> u64 {
+        self.id.load(Ordering::Relaxed)
+    }
+
+    /// Names the SAD entry an SA built ahead of its ADD became.
+    pub(crate) fn set_id(&self, id: u64) {
+        self.id.store(id, Ordering::Relaxed);
     }
 
     /// New hard limits (SADB_UPDATE of a mature SA).

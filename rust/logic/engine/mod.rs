@@ -24,7 +24,7 @@ use crate::logic::algs::AlgDesc;
 use crate::logic::pfkey::consts::*;
 use crate::logic::pfkey::ext::SadbMsg;
 use crate::logic::pfkey::{check_required, parse, Errno, MsgHeader, MsgWriter, Parsed};
-use crate::logic::sad::Sad;
+use crate::logic::sad::{Sa, Sad};
 use crate::logic::spd::Spd;
 
 pub use dump::Dump;
@@ -69,6 +69,14 @@ pub trait Outbox {
 pub trait AlgProbe {
     /// Whether `alg` can be instantiated.
     fn available(&self, alg: &AlgDesc) -> bool;
+
+    /// Builds the transform of `sa` (keys set, not yet in the SAD) before
+    /// SADB_ADD, or SADB_UPDATE of a larval SA, commits it: as Linux's
+    /// `xfrm_init_state`, a transform the crypto API refuses or has no
+    /// memory for fails the message and leaves the SAD as it was.
+    fn prepare(&self, _sa: &Sa) -> Result<(), Errno> {
+        Ok(())
+    }
 }
 
 /// Per-socket PF_KEY state the engine reads and changes.

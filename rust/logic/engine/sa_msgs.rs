@@ -70,6 +70,16 @@ impl Engine {
         out: &mut dyn Outbox,
     ) -> Result<(), Errno> {
         let sa = sa_from_msg(p, probe)?;
+        // UPDATE of a mature SA keeps its transform (only lifetimes and
+        // NAT-T ports change): nothing new to build.
+        let keeps_transform = p.msg_type() == SADB_UPDATE
+            && self
+                .sad
+                .lookup(&sa.ident().dst, sa.ident().spi, sa.ident().proto)
+                .is_some_and(|old| old.state() != SaState::Larval);
+        if !keeps_transform {
+            probe.prepare(&sa)?;
+        }
         let before = self.sad.len();
         let id = if p.msg_type() == SADB_UPDATE {
             self.sad.update(sa, now)

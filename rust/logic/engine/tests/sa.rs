@@ -451,3 +451,45 @@ fn get_reports_error_counters_when_asked() {
     let s = dec(&r[0].1).rxfrm_stats().unwrap();
     assert_eq!((s.replay, s.integrity_failed), (0, 9));
 }
+
+/// A probe whose transform construction fails with `errno`, counting the
+/// SAs it was asked to build.
+struct FailingBuild {
+    errno: Errno,
+    asked: core::cell::Cell<u32>,
+}
+
+impl AlgProbe for FailingBuild {
+    fn available(&self, _alg: &AlgDesc) -> bool {
+        true
+    }
+
+    fn prepare(&self, sa: &crate::logic::sad::Sa) -> Result<(), Errno> {
+        assert_ne!(sa.spi(), 0, "the transform is built for a keyed SA");
+        self.asked.set(self.asked.get() + 1);
+        Err(self.errno)
+    }
+}
+
+#[test]
+fn a_transform_that_cannot_be_built_fails_add_and_update_and_changes_nothing() {
+    let mut h = H::new();
+    let enomem = FailingBuild {
+        errno: Errno::ENOMEM,
+        asked: core::cell::Cell::new(0),
+    };
+    // ADD: the errno, no SA, no broadcast (xfrm_init_state's failure).
+    h.refused_probe(&esp_msg(SADB_ADD, 1, 0x400, A, B), Errno::ENOMEM, &enomem);
+    assert_eq!(h.e.sad.len(), 0);
+    // UPDATE of a larval SA: it stays larval, as in af_key.
+    h.ok(&getspi(9, 0x500, 0x500));
+    h.refused_probe(&esp_msg(SADB_UPDATE, 9, 0x500, A, B), Errno::ENOMEM, &enomem);
+    let larval = h.e.sad.lookup(&B, 0x500, IpsecProto::Esp).unwrap();
+    assert_eq!(larval.state(), SaState::Larval);
+    assert_eq!(enomem.asked.get(), 2);
+    // UPDATE of a mature SA keeps its transform: nothing is built.
+    h.ok(&esp_msg(SADB_ADD, 2, 0x600, A, B));
+    h.send_probe(&esp_msg(SADB_UPDATE, 3, 0x600, A, B), &enomem)
+        .unwrap();
+    assert_eq!(enomem.asked.get(), 2);
+}
