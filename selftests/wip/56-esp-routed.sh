@@ -14,13 +14,15 @@ topo_line h1 gw h2
 K1=0x000102030405060708090a0b0c0d0e0fcafebabe
 K2=0x101112131415161718191a1b1c1d1e1fdecafbad
 keyed() {  # keyed MODE: ESP between h1 and h2 in MODE, both families
-  local ns me them me6 them6 m tmpl4 tmpl6
+  local ns me them me6 them6 m out4 in4 out6 in6
   for ns in h1 h2; do
     if [ $ns = h1 ]; then me=10.0.1.1 them=10.0.2.1 me6=fd01::1 them6=fd02::1
     else me=10.0.2.1 them=10.0.1.1 me6=fd02::1 them6=fd01::1; fi
-    m=""; tmpl4=transport/ tmpl6=transport/
+    m=""; out4=transport/ in4=transport/ out6=transport/ in6=transport/
     if [ "$1" = tunnel ]; then
-      m="-m tunnel"; tmpl4="tunnel/$me-$them"; tmpl6="tunnel/$me6-$them6"
+      # An inbound template names the tunnel as it arrives: peer -> me.
+      m="-m tunnel"; out4="tunnel/$me-$them" in4="tunnel/$them-$me"
+      out6="tunnel/$me6-$them6" in6="tunnel/$them6-$me6"
     fi
     setkey_ns $ns -c <<EOF || fail "keys in $ns ($1)"
 flush;
@@ -29,10 +31,10 @@ add 10.0.1.1 10.0.2.1 esp 0x5201 $m -E aes-gcm-16 $K1;
 add 10.0.2.1 10.0.1.1 esp 0x5202 $m -E aes-gcm-16 $K2;
 add fd01::1 fd02::1 esp 0x5203 $m -E aes-gcm-16 $K1;
 add fd02::1 fd01::1 esp 0x5204 $m -E aes-gcm-16 $K2;
-spdadd $me $them any -P out ipsec esp/$tmpl4/require;
-spdadd $them $me any -P in ipsec esp/$tmpl4/require;
-spdadd $me6 $them6 any -P out ipsec esp/$tmpl6/require;
-spdadd $them6 $me6 any -P in ipsec esp/$tmpl6/require;
+spdadd $me $them any -P out ipsec esp/$out4/require;
+spdadd $them $me any -P in ipsec esp/$in4/require;
+spdadd $me6 $them6 any -P out ipsec esp/$out6/require;
+spdadd $them6 $me6 any -P in ipsec esp/$in6/require;
 EOF
   done
 }
