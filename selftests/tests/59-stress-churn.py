@@ -1,4 +1,4 @@
-# cost: 130 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
+# cost: 160 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 """Stress (issue 11's harness): TCP through ESP (AES-GCM-128, transport)
 from `node` to `peer` for RXFRM_STRESS_SECS (60) seconds, in transfers of
 1 MiB each checked by SHA-256, while in `node`
