@@ -9,13 +9,13 @@ use crate::logic::algs::AlgDesc;
 use crate::logic::engine::{AlgProbe, Engine, Outbox};
 use crate::logic::pfkey::Errno;
 use crate::logic::sad::{OutputSa, Sa, SaIdent};
-use core::cell::Cell;
 use crate::logic::stats::Stat;
 use crate::logic::types::{Mode, SaState};
 use crate::netns::Control;
 use crate::sys::dst::is_local;
 use crate::sys::net::Net;
 use crate::sys::rcu::RcuGuard;
+use core::cell::Cell;
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
@@ -137,11 +137,7 @@ impl AlgProbe for SaBuilder<'_> {
             // Dormant until an address appears (`mirror_sa`): built then.
             return Ok(());
         }
-        let d = DpSa::from_sa(self.net, sa).map_err(|e| match e {
-            super::sa::Unusable::Unsupported => Errno::EINVAL,
-            super::sa::Unusable::Crypto(errno) => Errno(errno.saturating_abs()),
-            super::sa::Unusable::Alloc => Errno::ENOMEM,
-        })?;
+        let d = DpSa::from_sa(self.net, sa).map_err(|e| Errno(e.errno()))?;
         self.built.set(Some(d));
         Ok(())
     }
@@ -218,16 +214,11 @@ fn mirror_sa(net: Net, dp: &Dp, w: &mut DpWriter, engine: &Engine, id: u64) {
                 // The SA stays in the SAD (GET/DUMP show it) but carries no
                 // traffic: packets for it count as XfrmInNoStates /
                 // XfrmOutNoStates.
-                let why = match e {
-                    super::sa::Unusable::Unsupported => 0,
-                    super::sa::Unusable::Crypto(errno) => errno,
-                    super::sa::Unusable::Alloc => -12,
-                };
                 if crate::sys::util::ratelimit() {
                     pr_warn!(
-                        "SA spi 0x{:08x} carries no traffic (error {})\n",
+                        "SA spi 0x{:08x} carries no traffic (error -{})\n",
                         sa.spi(),
-                        why
+                        e.errno()
                     );
                 }
             }

@@ -72,6 +72,17 @@ pub(crate) enum Unusable {
     Alloc,
 }
 
+impl Unusable {
+    /// The errno an ADD that needed this SA fails with.
+    pub(crate) fn errno(&self) -> i32 {
+        match self {
+            Unusable::Unsupported => kernel::bindings::EINVAL as i32,
+            Unusable::Crypto(errno) => errno.saturating_abs(),
+            Unusable::Alloc => kernel::bindings::ENOMEM as i32,
+        }
+    }
+}
+
 fn shadow(net: Net, ident: &SaIdent) -> Result<Shadow, Unusable> {
     let id = ShadowId {
         proto: ident.proto as u8,
