@@ -483,7 +483,11 @@ fn a_transform_that_cannot_be_built_fails_add_and_update_and_changes_nothing() {
     assert_eq!(h.e.sad.len(), 0);
     // UPDATE of a larval SA: it stays larval, as in af_key.
     h.ok(&getspi(9, 0x500, 0x500));
-    h.refused_probe(&esp_msg(SADB_UPDATE, 9, 0x500, A, B), Errno::ENOMEM, &enomem);
+    h.refused_probe(
+        &esp_msg(SADB_UPDATE, 9, 0x500, A, B),
+        Errno::ENOMEM,
+        &enomem,
+    );
     let larval = h.e.sad.lookup(&B, 0x500, IpsecProto::Esp).unwrap();
     assert_eq!(larval.state(), SaState::Larval);
     assert_eq!(enomem.asked.get(), 2);
