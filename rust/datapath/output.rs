@@ -46,7 +46,11 @@ pub(crate) fn attach(ns: &Ns, mut pkt: Pkt) -> Verdict {
         Ok(()) => Verdict::Accept(pkt),
         Err(s) => {
             ns.dp.count(s);
-            Verdict::Drop(pkt)
+            match s {
+                // Linux: xfrm_alloc_dst's ENOBUFS, not a policy's EPERM.
+                Stat::XfrmOutBundleGenError => Verdict::DropWith(pkt, kernel::bindings::ENOBUFS),
+                _ => Verdict::Drop(pkt),
+            }
         }
     }
 }
@@ -356,12 +360,15 @@ fn xfrm_output(ns: &Ns, entry: &XfrmEntry, next: &Dst, mut pkt: Pkt) -> c_int {
     let (net, dp) = (ns.net(), &ns.dp);
     let sa = &entry.sa;
     let tunnel = entry.tunnel;
-    let drop_with = |s: Stat| {
+    let drop_errno = |s: Stat, errno: u32| {
         dp.count(s);
-        -(kernel::bindings::EINVAL as c_int)
+        -(errno as c_int)
     };
+    let drop_with = |s: Stat| drop_errno(s, kernel::bindings::EINVAL);
+    // Out of memory is ENOMEM to the sender, as from Linux's
+    // skb_checksum_help / pskb_expand_head.
     if !pkt.checksum_help() || pkt.make_private(0, 0).is_err() {
-        return drop_with(Stat::XfrmOutError);
+        return drop_errno(Stat::XfrmOutError, kernel::bindings::ENOMEM);
     }
     let outer_v6 = matches!(sa.ident.dst, IpAddr::V6(_));
     let Some(split) = Split::of(&pkt, tunnel, outer_v6) else {
@@ -383,7 +390,7 @@ fn xfrm_output(ns: &Ns, entry: &XfrmEntry, next: &Dst, mut pkt: Pkt) -> c_int {
         Xform::IpComp(c) => match c.compress(&mut pkt, split.l3) {
             Ok(true) => (108, IPCOMP_HDR_LEN, 0),
             Ok(false) => (split.next, 0, 0),
-            Err(_) => return drop_with(Stat::XfrmOutError),
+            Err(_) => return drop_errno(Stat::XfrmOutError, kernel::bindings::ENOMEM),
         },
     };
     let len = pkt.len();
@@ -444,7 +451,7 @@ fn xfrm_output(ns: &Ns, entry: &XfrmEntry, next: &Dst, mut pkt: Pkt) -> c_int {
         hop,
     ) else {
         // No memory, or (IPv4 64 KiB, IPv6 64 KiB payload) too big to say.
-        return drop_with(Stat::XfrmOutError);
+        return drop_errno(Stat::XfrmOutError, kernel::bindings::ENOMEM);
     };
     mode::finish_output(&mut pkt, net, &enc);
     // The namespace is being dismantled: nothing may outlive this call.

@@ -27,7 +27,12 @@ pub(crate) enum Hook {
 /// to drop, or kept by the handler (which then owns it).
 pub(crate) enum Verdict {
     Accept(Pkt),
+    /// Dropped; the sender's call fails with EPERM, as for any netfilter drop.
     Drop(Pkt),
+    /// Dropped, and the sender's call (`sendmsg`, `connect`) fails with this
+    /// errno (positive) rather than EPERM: as Linux's xfrm_lookup reports
+    /// ENOBUFS for a bundle it could not allocate.
+    DropWith(Pkt, u32),
     Stolen,
 }
 
@@ -185,6 +190,12 @@ unsafe extern "C" fn hook_fn<H: NfHandler>(
         Verdict::Drop(p) => {
             p.into_raw();
             bindings::RXFRM_NF_DROP
+        }
+        // NF_DROP_ERR: nf_hook_slow returns the errno from the verdict's
+        // upper half.
+        Verdict::DropWith(p, errno) => {
+            p.into_raw();
+            (errno.min(0xfff) << 16) | bindings::RXFRM_NF_DROP
         }
         Verdict::Stolen => bindings::RXFRM_NF_STOLEN,
     }
