@@ -11,6 +11,11 @@
 #   expect_no_ping NS ADDR        no reply may come back
 #   tcp_ok SERVER_NS ADDR CLIENT_NS BYTES
 #                                 a TCP transfer arrives whole (sha256)
+#   key_transport NS_A ADDR_A NS_B ADDR_B SPI_AB SPI_BA
+#                                 both ends keyed for ESP transport between
+#                                 the two addresses (AES-CBC + HMAC-SHA1,
+#                                 SPIs hex as setkey takes them), required
+#                                 both ways
 . "$RXFRM_ROOT/selftests/lib/ktest.sh"
 . "$ROOT/selftests/lib/topo.sh"
 ESP="python3 $ROOT/selftests/lib/esp.py"
@@ -79,3 +84,17 @@ expect_no_ping() {
 }
 
 tcp_ok() { $ESP tcp "$@" || fail "TCP $3 -> $1 ($2): data lost or changed"; }
+
+ESP_CBC_SHA1='-E aes-cbc 0x00112233445566778899aabbccddeeff -A hmac-sha1 0x00112233445566778899aabbccddeeff00112233'
+key_transport() {
+  local na=$1 a=$2 nb=$3 b=$4 ab=$5 ba=$6 ns me them
+  for ns in "$na" "$nb"; do
+    if [ "$ns" = "$na" ]; then me=$a them=$b; else me=$b them=$a; fi
+    setkey_ns "$ns" -c <<EOF || fail "keys in $ns"
+add $a $b esp $ab $ESP_CBC_SHA1;
+add $b $a esp $ba $ESP_CBC_SHA1;
+spdadd $me $them any -P out ipsec esp/transport//require;
+spdadd $them $me any -P in ipsec esp/transport//require;
+EOF
+  done
+}

@@ -8,19 +8,11 @@
 # SPIs, and no clear echo of the inner one. AES-CBC + HMAC-SHA1; the 6in6
 # SAs with extended sequence numbers (setkey -f esn).
 . "$RXFRM_ROOT/selftests/lib/esp.sh"
-E='-E aes-cbc 0x00112233445566778899aabbccddeeff -A hmac-sha1 0x00112233445566778899aabbccddeeff00112233'
+E=$ESP_CBC_SHA1
 
 # --- transport ---
 topo_pair v6a v6b
-for ns in v6a v6b; do
-  if [ $ns = v6a ]; then me=fd00::1; them=fd00::2; else me=fd00::2; them=fd00::1; fi
-  setkey_ns $ns -c <<EOF || fail "keys in $ns"
-add fd00::1 fd00::2 esp 0x2301 $E;
-add fd00::2 fd00::1 esp 0x2302 $E;
-spdadd $me $them any -P out ipsec esp/transport//require;
-spdadd $them $me any -P in ipsec esp/transport//require;
-EOF
-done
+key_transport v6a fd00::1 v6b fd00::2 0x2301 0x2302
 capture_start t6 v6b eth0
 expect_ping v6a fd00::2
 expect_ping v6b fd00::1

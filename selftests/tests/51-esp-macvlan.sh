@@ -14,16 +14,7 @@ ip -n b link add mv0 link eth0 type macvlan mode bridge || fail "macvlan on b:et
 ip -n b link set mv0 netns mv || fail "mv0 into mv"
 ip -n mv addr add 10.9.9.9/24 dev mv0 || fail "address on mv0"
 ip -n mv link set mv0 allmulticast on up || fail "mv0 up"
-E='-E aes-cbc 0x00112233445566778899aabbccddeeff -A hmac-sha1 0x00112233445566778899aabbccddeeff00112233'
-for ns in a b; do
-  if [ $ns = a ]; then me=10.0.0.1 them=10.0.0.2; else me=10.0.0.2 them=10.0.0.1; fi
-  setkey_ns $ns -c <<EOF || fail "keys in $ns"
-add 10.0.0.1 10.0.0.2 esp 0x5101 $E;
-add 10.0.0.2 10.0.0.1 esp 0x5102 $E;
-spdadd $me $them any -P out ipsec esp/transport//require;
-spdadd $them $me any -P in ipsec esp/transport//require;
-EOF
-done
+key_transport a 10.0.0.1 b 10.0.0.2 0x5101 0x5102
 mv_rx() { in_ns mv cat /sys/class/net/mv0/statistics/rx_packets; }
 capture_start wire b eth0
 before=$(mv_rx)

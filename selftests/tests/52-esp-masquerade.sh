@@ -12,16 +12,7 @@
 . "$RXFRM_ROOT/selftests/lib/esp.sh"
 command -v nft >/dev/null || fail "nft not installed (make setup installs nftables)"
 topo_pair a b
-E='-E aes-cbc 0x00112233445566778899aabbccddeeff -A hmac-sha1 0x00112233445566778899aabbccddeeff00112233'
-for ns in a b; do
-  if [ $ns = a ]; then me=10.0.0.1 them=10.0.0.2; else me=10.0.0.2 them=10.0.0.1; fi
-  setkey_ns $ns -c <<EOF || fail "keys in $ns"
-add 10.0.0.1 10.0.0.2 esp 0x5201 $E;
-add 10.0.0.2 10.0.0.1 esp 0x5202 $E;
-spdadd $me $them any -P out ipsec esp/transport//require;
-spdadd $them $me any -P in ipsec esp/transport//require;
-EOF
-done
+key_transport a 10.0.0.1 b 10.0.0.2 0x5201 0x5202
 in_ns a nft -f - <<'EOF' || fail "nft rules in a"
 table ip nat {
   chain post {

@@ -13,16 +13,7 @@ for ns in a b; do
   in_ns $ns sysctl -qw net.ipv6.conf.eth0.accept_dad=1 net.ipv6.conf.eth0.dad_transmits=1 >/dev/null ||
     fail "DAD on in $ns"
 done
-E='-E aes-cbc 0x00112233445566778899aabbccddeeff -A hmac-sha1 0x00112233445566778899aabbccddeeff00112233'
-for ns in a b; do
-  if [ $ns = a ]; then me=fd00::1 them=fd00::2; else me=fd00::2 them=fd00::1; fi
-  setkey_ns $ns -c <<EOF || fail "keys in $ns"
-add fd00::1 fd00::2 esp 0x5301 $E;
-add fd00::2 fd00::1 esp 0x5302 $E;
-spdadd $me $them any -P out ipsec esp/transport//require;
-spdadd $them $me any -P in ipsec esp/transport//require;
-EOF
-done
+key_transport a fd00::1 b fd00::2 0x5301 0x5302
 # The addresses come after the SAs, with DAD (no nodad).
 ip -n a link set eth0 up || fail "a eth0 up"
 ip -n a -6 addr add fd00::1/64 dev eth0 || fail "fd00::1"
