@@ -375,6 +375,10 @@ fn xfrm_output(ns: &Ns, entry: &XfrmEntry, next: &Dst, mut pkt: Pkt) -> c_int {
         return drop_with(Stat::XfrmOutError);
     };
     let v6_in = split.v6_in;
+    // The SA's lifetime counts the packet as given to it, before IPcomp
+    // shrinks it: Linux's xfrm_output_one charges before type->output
+    // (and KAME's ipcomp_output before deflating).
+    let len = pkt.len();
     // What the transform adds; IPcomp first compresses (only a smaller
     // payload gets its header), and an uncompressed packet keeps what it
     // names (transport) or goes as IP-in-IP (tunnel).
@@ -393,8 +397,7 @@ fn xfrm_output(ns: &Ns, entry: &XfrmEntry, next: &Dst, mut pkt: Pkt) -> c_int {
             Err(_) => return drop_errno(Stat::XfrmOutError, kernel::bindings::ENOMEM),
         },
     };
-    let len = pkt.len();
-    let new_len = len + split.outer() + hdr_len + trailer_len;
+    let new_len = pkt.len() + split.outer() + hdr_len + trailer_len;
     // Tunnel mode: the outer path has its own route, so an inner packet
     // that no longer fits is refused with the inner MTU (ICMP), as
     // xfrm4/6_tunnel_check_size do. Transport mode shares the route with

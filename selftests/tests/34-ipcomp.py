@@ -14,7 +14,8 @@ Transport, IPv4 and IPv6, both directions:
 - an IPcomp packet the test deflates itself (zlib) and injects is
   delivered; so are compressible pings (1000 bytes, both ways as IPcomp)
   and 256 KiB of compressible TCP (intact);
-- the IPcomp SAs count the traffic.
+- the IPcomp SAs count the traffic; the sender's counts the bytes before
+  compression (as Linux), at least the TCP payload.
 Tunnel (host to host), 4in4 and 6in6: compressible datagrams travel as
 IPcomp whose payload inflates to the inner IP packet; small ones as plain
 IP-in-IP, accepted by the policy; the test's own IPcomp tunnel packet and
@@ -113,8 +114,14 @@ def transport(fam, cpi_ab, cpi_ba):
     kinds = esp.summary(sent_frames())
     check(kinds[(f"ipv{fam}", "ipcomp", cpi_ab)] >= 4 and kinds[(f"ipv{fam}", "ipcomp", cpi_ba)] >= 4,
           f"{name}: the big pings as IPcomp both ways: {dict(kinds)}")
+    before = xfrm.sa_table(A).get(cpi_ab, {}).get("bytes", 0)
     sent, h1, got, h2, _ = esp.tcp_transfer(B, b, A, 256 * 1024, port=PORT + 2, pattern="text")
     eq((got, h2), (sent, h1), f"{name}: compressible TCP a -> b (bytes, sha256)")
+    # The lifetime counts what was handed to the SA, before deflate (Linux's
+    # xfrm_output_one charges before type->output): not the far fewer
+    # compressed bytes, or a byte limit would be reached late.
+    charged = xfrm.sa_table(A).get(cpi_ab, {}).get("bytes", 0) - before
+    check(charged >= sent, f"{name}: a's IPcomp SA charged {charged} bytes for {sent} sent")
     kinds = esp.summary(sent_frames())
     check(kinds[(f"ipv{fam}", "ipcomp", cpi_ab)] >= 20, f"{name}: the TCP data as IPcomp: {dict(kinds)}")
     xfrm.expect_used(check, (A, B), (cpi_ab, cpi_ba), name)
