@@ -66,7 +66,18 @@ tcp_pid=$!
 at_exit "kill $tcp_pid 2>/dev/null"
 # Readiness: the connection is established (ss in h1 lists it).
 established() { in_ns h1 ss -Htn state established dst 10.0.2.1 | grep -q .; }
-wait_until 120 "the transfer's connection did not come up" established
+diag() {
+  local ns
+  for ns in h1 h2; do
+    echo "--- $ns: sockets, routes, nonzero counters"
+    in_ns $ns ss -tani
+    in_ns $ns ip route
+    $ESP stat $ns | awk '$2 != 0'
+    setkey_ns $ns -D | grep -E '^[0-9a-f:.]+ |current:|allocated:'
+  done
+  cat "$CAP_DIR/routes.out"
+}
+poll_until 120 established || { diag; fail "the transfer's connection did not come up"; }
 rx() { in_ns h2 cat /sys/class/net/eth0/statistics/rx_bytes; }
 moved_since() { [ "$(rx)" -gt "$1" ]; }
 for step in "route add 10.0.2.1/32 via 10.0.1.254 dev eth0" \
