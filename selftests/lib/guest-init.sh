@@ -12,6 +12,7 @@ exec >"$run/out.log" 2>&1
 export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 export RXFRM_ROOT="$root" RXFRM_KDIR="$(cat "$run/kdir")" RXFRM_RUN="$run"
 export RXFRM_SETKEY="$root/target/release/setkey"
+. "$root/selftests/lib/klog.sh"
 
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
 # Everything the tests use is built in; a request_module() for an algorithm
@@ -46,7 +47,7 @@ if [ -w /sys/kernel/debug/kmemleak ]; then
   fi
 fi
 dmesg > "$run/dmesg.log" 2>&1
-if grep -E 'BUG:|KASAN|WARNING:|lockdep|unreferenced object|Oops|panic|possible recursive locking|circular locking' "$run/dmesg.log" >"$run/bad.log"; then
+if klog_bad < "$run/dmesg.log" >"$run/bad.log"; then
   echo "vm-run: kernel log shows a problem:"; cat "$run/bad.log"; head -80 "$run/dmesg.log"
   [ $rc = 0 ] && rc=1
 fi

@@ -3,7 +3,7 @@
 # A test passes with exit 0, is skipped with exit 4 (KSFT_SKIP), fails
 # otherwise — and also fails when the kernel log shows a problem during it.
 #   runner.sh TEST...
-bad='BUG:|KASAN|WARNING:|lockdep|unreferenced object|Oops|panic|circular locking|possible recursive locking'
+. "$(dirname "$0")/klog.sh"
 n=0
 echo "TAP version 13"
 echo "1..$#"
@@ -16,7 +16,7 @@ for t in "$@"; do
   out=$(timeout "${RXFRM_TEST_TIMEOUT:-1800}" "${run[@]}" 2>&1)
   rc=$?
   secs=$(( $(date +%s) - start ))
-  klog=$(dmesg -c 2>/dev/null | grep -E "$bad")
+  klog=$(dmesg -c 2>/dev/null | klog_bad)
   echo "$out" | sed 's/^/# /'
   if [ -n "$klog" ]; then
     echo "# kernel log during $name:"; echo "$klog" | sed 's/^/# /'
