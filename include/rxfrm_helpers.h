@@ -193,7 +193,7 @@ void rxfrm_xfrm_state_id(const struct xfrm_state *x, u8 *proto, __be32 *spi, u8 
 /* ---- crypto.c: AEAD, hash and compression requests ---------------------- */
 #define RXFRM_AEAD_IV_MAX 32
 struct rxfrm_aead_job;
-struct crypto_aead *rxfrm_aead_alloc(const char *name);
+struct crypto_aead *rxfrm_aead_alloc(const char *name, bool sync_only);
 void rxfrm_aead_free(struct crypto_aead *tfm);
 bool rxfrm_aead_is_err(const struct crypto_aead *tfm);
 long rxfrm_aead_err(const struct crypto_aead *tfm);
@@ -207,7 +207,7 @@ int rxfrm_aead_run(struct rxfrm_aead_job *job, struct crypto_aead *tfm, bool enc
 		   const u8 *iv, void (*done)(void *, int), void *data);
 struct crypto_ahash;
 struct rxfrm_ahash_job;
-struct crypto_ahash *rxfrm_ahash_alloc(const char *name);
+struct crypto_ahash *rxfrm_ahash_alloc(const char *name, bool sync_only);
 void rxfrm_ahash_free(struct crypto_ahash *tfm);
 bool rxfrm_ahash_is_err(const struct crypto_ahash *tfm);
 long rxfrm_ahash_err(const struct crypto_ahash *tfm);

@@ -348,10 +348,17 @@ impl OutPkt {
 
     /// Dropped, and counted.
     pub(crate) fn failed(self, s: Stat) -> c_int {
+        self.failed_with(s, -(kernel::bindings::EINVAL as c_int))
+    }
+
+    /// The transform's crypto failed with `err` (a negative errno): dropped,
+    /// counted, and `err` goes back to the sender, as from Linux's
+    /// xfrm_output_one (ENOMEM for a request that could not be allocated).
+    pub(crate) fn failed_with(self, s: Stat, err: c_int) -> c_int {
         if let Some(ns) = crate::netns::state_of(&self.net) {
             ns.dp.count(s);
         }
-        -(kernel::bindings::EINVAL as c_int)
+        err
     }
 }
 

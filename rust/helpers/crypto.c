@@ -17,7 +17,11 @@
 
 #include "../../include/rxfrm_helpers.h"
 
-struct crypto_aead *rxfrm_aead_alloc(const char *name) { return crypto_alloc_aead(name, 0, 0); }
+/* sync_only: an implementation without CRYPTO_ALG_ASYNC (what cryptd wraps). */
+struct crypto_aead *rxfrm_aead_alloc(const char *name, bool sync_only)
+{
+	return crypto_alloc_aead(name, 0, sync_only ? CRYPTO_ALG_ASYNC : 0);
+}
 void rxfrm_aead_free(struct crypto_aead *tfm) { crypto_free_aead(tfm); }
 bool rxfrm_aead_is_err(const struct crypto_aead *tfm) { return IS_ERR_OR_NULL(tfm); }
 long rxfrm_aead_err(const struct crypto_aead *tfm) { return tfm ? PTR_ERR(tfm) : -ENOMEM; }
@@ -82,7 +86,10 @@ int rxfrm_aead_run(struct rxfrm_aead_job *job, struct crypto_aead *tfm, bool enc
 
 /* ---- keyed hashes (AH) -------------------------------------------------- */
 
-struct crypto_ahash *rxfrm_ahash_alloc(const char *name) { return crypto_alloc_ahash(name, 0, 0); }
+struct crypto_ahash *rxfrm_ahash_alloc(const char *name, bool sync_only)
+{
+	return crypto_alloc_ahash(name, 0, sync_only ? CRYPTO_ALG_ASYNC : 0);
+}
 void rxfrm_ahash_free(struct crypto_ahash *tfm) { crypto_free_ahash(tfm); }
 bool rxfrm_ahash_is_err(const struct crypto_ahash *tfm) { return IS_ERR_OR_NULL(tfm); }
 long rxfrm_ahash_err(const struct crypto_ahash *tfm) { return tfm ? PTR_ERR(tfm) : -ENOMEM; }

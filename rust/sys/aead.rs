@@ -22,11 +22,17 @@ unsafe impl Send for Aead {}
 unsafe impl Sync for Aead {}
 
 impl Aead {
-    /// Allocates `name` (e.g. `seqiv(rfc4106(gcm(aes)))`), sets `key` and
-    /// the ICV length. Errors are negative errnos. May sleep.
-    pub(crate) fn new(name: &CStr, key: &[u8], icv_len: usize) -> Result<Aead, c_int> {
+    /// Allocates `name` (e.g. `seqiv(rfc4106(gcm(aes)))`; `sync_only`: an
+    /// implementation that never completes later, as `cryptd` wraps), sets
+    /// `key` and the ICV length. Errors are negative errnos. May sleep.
+    pub(crate) fn new(
+        name: &CStr,
+        sync_only: bool,
+        key: &[u8],
+        icv_len: usize,
+    ) -> Result<Aead, c_int> {
         // SAFETY: NUL-terminated name; process context.
-        let p = unsafe { bindings::rxfrm_aead_alloc(name.as_char_ptr()) };
+        let p = unsafe { bindings::rxfrm_aead_alloc(name.as_char_ptr(), sync_only) };
         // SAFETY: reads the pointer only.
         if unsafe { bindings::rxfrm_aead_is_err(p) } {
             // SAFETY: as above.

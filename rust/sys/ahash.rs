@@ -28,11 +28,12 @@ unsafe impl Send for Ahash {}
 unsafe impl Sync for Ahash {}
 
 impl Ahash {
-    /// Allocates `name` (`hmac(sha256)`, `xcbc(aes)`, `cmac(aes)`) and sets
-    /// `key`. Errors are negative errnos. May sleep.
-    pub(crate) fn new(name: &CStr, key: &[u8]) -> Result<Ahash, c_int> {
+    /// Allocates `name` (`hmac(sha256)`, `xcbc(aes)`, `cmac(aes)`;
+    /// `sync_only`: an implementation `cryptd` can wrap) and sets `key`.
+    /// Errors are negative errnos. May sleep.
+    pub(crate) fn new(name: &CStr, sync_only: bool, key: &[u8]) -> Result<Ahash, c_int> {
         // SAFETY: NUL-terminated name; process context.
-        let p = unsafe { bindings::rxfrm_ahash_alloc(name.as_char_ptr()) };
+        let p = unsafe { bindings::rxfrm_ahash_alloc(name.as_char_ptr(), sync_only) };
         // SAFETY: reads the pointer only.
         if unsafe { bindings::rxfrm_ahash_is_err(p) } {
             // SAFETY: as above.

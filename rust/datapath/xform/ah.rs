@@ -39,7 +39,7 @@ impl Ah {
         let icv_len = usize::from(auth.icv_trunc_bits >> 3);
         let hash = alloc_crypto(
             name,
-            |n| Ahash::new(n, sa.auth_key.as_bytes()),
+            |n, sync| Ahash::new(n, sync, sa.auth_key.as_bytes()),
             Ahash::driver_name,
         )
         .map_err(Unusable::Crypto)?;
@@ -157,7 +157,7 @@ fn hashed_out(c: AhOut, err: c_int) -> c_int {
         ..
     } = c;
     if err != 0 {
-        return o.failed(Stat::XfrmOutStateProtoError);
+        return o.failed_with(Stat::XfrmOutStateProtoError, err);
     }
     let Some(icv_len) = o.sa.ah().map(|a| a.icv_len) else {
         return o.failed(Stat::XfrmOutError);

@@ -39,7 +39,7 @@ impl Esp {
         let mut buf = [0u8; 160];
         let name = c_name(s.name(), &mut buf).ok_or(Unusable::Unsupported);
         let aead = name.and_then(|n| {
-            alloc_crypto(n, |n| Aead::new(n, &s.key, layout.icv_len), Aead::driver_name)
+            alloc_crypto(n, |n, sync| Aead::new(n, sync, &s.key, layout.icv_len), Aead::driver_name)
                 .map_err(Unusable::Crypto)
         });
         zeroize(&mut s.key);
@@ -148,7 +148,7 @@ impl Completion for EspOut {
 fn encrypted(c: EspOut, err: c_int) -> c_int {
     let EspOut { mut o, esn_saved } = c;
     if err != 0 {
-        return o.failed(Stat::XfrmOutStateProtoError);
+        return o.failed_with(Stat::XfrmOutStateProtoError, err);
     }
     if let Some(saved) = esn_saved {
         esn_unframe(o.pkt.bytes_mut(), o.enc.hdr, saved);

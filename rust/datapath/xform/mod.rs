@@ -83,20 +83,23 @@ fn c_name_parts<'a>(parts: &[&[u8]], buf: &'a mut [u8; 160]) -> Option<&'a CStr>
     CStr::from_bytes_with_nul(buf.get(..=n)?).ok()
 }
 
-/// Allocates a transform by `name`; with the module parameter `force_async`
-/// set, then wraps that implementation in `cryptd(...)`, so every request
-/// completes asynchronously. cryptd must be given the implementation's
-/// driver name, as the kernel's own users do (`cryptd_alloc_aead`): the
-/// instance it registers keeps the inner `cra_name`, so asking for
-/// `cryptd(<algorithm name>)` would build and register it again for each
-/// SA (EEXIST from the second on).
+/// Allocates a transform by `name` (`alloc(name, sync_only)`); with the
+/// module parameter `force_async` set, then wraps that implementation in
+/// `cryptd(...)`, so every request completes asynchronously. cryptd must be
+/// given the implementation's driver name, as the kernel's own users do
+/// (`cryptd_alloc_aead`): the instance it registers keeps the inner
+/// `cra_name`, so asking for `cryptd(<algorithm name>)` would build and
+/// register it again for each SA (EEXIST from the second on). And it wraps
+/// only synchronous implementations (an async one, like the AES-NI SIMD
+/// wrappers, gives ENOENT), so the one it wraps is asked for as such.
 fn alloc_crypto<T>(
     name: &CStr,
-    alloc: impl Fn(&CStr) -> Result<T, c_int>,
+    alloc: impl Fn(&CStr, bool) -> Result<T, c_int>,
     driver: impl Fn(&T) -> &CStr,
 ) -> Result<T, c_int> {
-    let plain = alloc(name)?;
-    if crate::force_async.load(core::sync::atomic::Ordering::Relaxed) == 0 {
+    let force = crate::force_async.load(core::sync::atomic::Ordering::Relaxed) != 0;
+    let plain = alloc(name, force)?;
+    if !force {
         return Ok(plain);
     }
     let mut buf = [0u8; 160];
@@ -105,5 +108,5 @@ fn alloc_crypto<T>(
         &mut buf,
     )
     .ok_or(kernel::error::code::EINVAL.to_errno())?;
-    alloc(wrapped)
+    alloc(wrapped, false)
 }
