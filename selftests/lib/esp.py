@@ -462,12 +462,15 @@ def compressible(n, seed=0):
     return b"".join(out)[:n]
 
 
-def tcp_transfer(server_ns, addr, client_ns, nbytes, port=5001, timeout=900, pattern="random"):
+def tcp_transfer(server_ns, addr, client_ns, nbytes, port=5001, timeout=900, pattern="random",
+                 until=None):
     """Sends `nbytes` of data (each 64 KiB chunk numbered, so lost, repeated
     or reordered chunks change the hash) from client_ns to a listener on
     addr in server_ns: pseudo-random, or with pattern="text" compressible
-    (see compressible()). Returns (sent, sent_sha256, received,
-    received_sha256, seconds)."""
+    (see compressible()). With `until` (a path), sends until that file
+    exists instead, and creates `until`.up once connected: a test paces
+    the transfer by what it waits for, not by its length. Returns (sent,
+    sent_sha256, received, received_sha256, seconds)."""
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     with netns(server_ns):
         srv = socket.socket(fam, socket.SOCK_STREAM)
@@ -501,8 +504,10 @@ def tcp_transfer(server_ns, addr, client_ns, nbytes, port=5001, timeout=900, pat
     sent, sha, i = 0, hashlib.sha256(), 0
     try:
         cli.connect((addr, port))
-        while sent < nbytes:
-            chunk = (struct.pack("!Q", i) + block)[:min(1 << 16, nbytes - sent)]
+        if until:
+            open(until + ".up", "w").close()
+        while (not os.path.exists(until)) if until else sent < nbytes:
+            chunk = (struct.pack("!Q", i) + block)[:1 << 16 if until else min(1 << 16, nbytes - sent)]
             cli.sendall(chunk)
             sha.update(chunk)
             sent += len(chunk)
@@ -546,11 +551,13 @@ def cmd_sniff(ns, ifname, out):
 
 
 def cmd_tcp(server_ns, addr, client_ns, nbytes, port=5001, pattern="random"):
-    sent, h1, got, h2, secs = tcp_transfer(server_ns, addr, client_ns, int(nbytes), int(port),
-                                           pattern=pattern)
+    """NBYTES, or until:PATH (see tcp_transfer)."""
+    until = nbytes[len("until:"):] if nbytes.startswith("until:") else None
+    sent, h1, got, h2, secs = tcp_transfer(server_ns, addr, client_ns, 0 if until else int(nbytes),
+                                           int(port), pattern=pattern, until=until)
     print(f"tcp {client_ns} -> {server_ns} {addr}: sent {sent} bytes sha256 {h1[:16]}, "
           f"received {got} bytes sha256 {h2[:16]}, {secs:.1f}s ({got / max(secs, 1e-3) / 1e6:.2f} MB/s)")
-    return 0 if (sent, h1) == (got, h2) and sent == int(nbytes) else 1
+    return 0 if (sent, h1) == (got, h2) and (sent > 0 if until else sent == int(nbytes)) else 1
 
 
 def main(argv):

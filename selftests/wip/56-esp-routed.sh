@@ -61,11 +61,14 @@ done
 
 # 2. Route changes under a running transfer (transport mode).
 keyed transport
-$ESP tcp h2 10.0.2.1 h1 $((2 * 1024 * 1024)) 5202 > "$CAP_DIR/routes.out" 2>&1 &
+# The transfer runs until the test has made its changes (the stop file),
+# however fast or slow the machine is.
+stop=$CAP_DIR/routes.stop
+$ESP tcp h2 10.0.2.1 h1 "until:$stop" 5202 > "$CAP_DIR/routes.out" 2>&1 &
 tcp_pid=$!
 at_exit "kill $tcp_pid 2>/dev/null"
-# Readiness: the connection is established (ss in h1 lists it).
-established() { in_ns h1 ss -Htn state established dst 10.0.2.1 | grep -q .; }
+# Readiness: the client connected (its marker), and ss in h1 lists it.
+established() { [ -e "$stop.up" ] && in_ns h1 ss -Htn state established dst 10.0.2.1 | grep -q .; }
 diag() {
   local ns
   for ns in h1 h2; do
@@ -88,6 +91,7 @@ for step in "route add 10.0.2.1/32 via 10.0.1.254 dev eth0" \
   # The flow keeps going after each change: h2 receives more.
   wait_until 120 "no traffic reached h2 after 'ip $step'" moved_since $((b + 100000))
 done
+touch "$stop"
 wait $tcp_pid || { cat "$CAP_DIR/routes.out"; fail "the transfer did not survive the route changes"; }
 tcp_pid=
 cat "$CAP_DIR/routes.out"
