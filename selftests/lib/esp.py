@@ -28,6 +28,7 @@ import atexit
 import ctypes
 import hashlib
 import json
+import math
 import os
 import re
 import select
@@ -506,8 +507,9 @@ def tcp_transfer(server_ns, addr, client_ns, nbytes, port=5001, timeout=900, pat
         cli.connect((addr, port))
         if until:
             open(until + ".up", "w").close()
-        while (not os.path.exists(until)) if until else sent < nbytes:
-            chunk = (struct.pack("!Q", i) + block)[:1 << 16 if until else min(1 << 16, nbytes - sent)]
+        limit = math.inf if until else nbytes
+        while sent < limit and not (until and os.path.exists(until)):
+            chunk = (struct.pack("!Q", i) + block)[:min(1 << 16, limit - sent)]
             cli.sendall(chunk)
             sha.update(chunk)
             sent += len(chunk)
