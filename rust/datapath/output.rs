@@ -411,8 +411,11 @@ fn xfrm_output(ns: &Ns, entry: &XfrmEntry, next: &Dst, mut pkt: Pkt) -> c_int {
     // the inner packet (a PMTU learnt there would shrink the outer path
     // too): TCP sockets cache the bundle and fit; a datagram socket that
     // forbade fragmentation (IP(V6)_PMTUDISC_DO: DF, no ignore_df) gets
-    // EMSGSIZE from its send, as against Linux's bundle MTU; anything else
-    // leaves as outer fragments (RFC 4303 §3.3.4).
+    // EMSGSIZE from its send, as against Linux's bundle MTU. A TCP segment
+    // sized before its socket saw a smaller PMTU is refused with an ICMP
+    // error to its own sender (TCP resegments and retransmits at once), as
+    // Linux's ip_fragment/ip6_fragment refuse the DF outer packet; anything
+    // else leaves as outer fragments (RFC 4303 §3.3.4).
     let mtu = next.mtu();
     if tunnel && new_len > mtu as usize && (outer_v6 || split.df()) && !pkt.ignore_df() {
         dp.count(Stat::RxfrmOutMtuExceeded);
@@ -432,6 +435,19 @@ fn xfrm_output(ns: &Ns, entry: &XfrmEntry, next: &Dst, mut pkt: Pkt) -> c_int {
     if !tunnel && new_len > mtu as usize {
         if (v6_in || split.df()) && !pkt.ignore_df() && pkt.from_dgram_socket() {
             dp.count(Stat::RxfrmOutMtuExceeded);
+            return -(kernel::bindings::EMSGSIZE as c_int);
+        }
+        if (v6_in || split.df()) && !pkt.ignore_df() && pkt.from_tcp_socket() {
+            dp.count(Stat::RxfrmOutMtuExceeded);
+            if !next.is_bundle() {
+                let step = Step {
+                    transform: sa.xform.step(),
+                    tunnel: None,
+                };
+                let in_fam = if v6_in { Family::V6 } else { Family::V4 };
+                pkt.set_dst(DstRef::from(next));
+                pkt.too_big(v6_in, step.inner_mtu(in_fam, mtu));
+            }
             return -(kernel::bindings::EMSGSIZE as c_int);
         }
         pkt.set_ignore_df();
