@@ -1,4 +1,4 @@
-# cost: 240 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
+# cost: 480 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 # ESP between hosts that are not on the same link (issue 11 #3, #4): h1 and
 # h2 talk through the plain router gw (topo_line), their routes have a
 # gateway. 1. TCP over ESP transport, IPv4 and IPv6, and over an ESP
