@@ -37,6 +37,10 @@ TOPO_EXIT=()
 TOPO_TRAP=0
 
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+# in_ns_bg NS CMD...: CMD in NS in the background, $! its own pid. Not
+# `in_ns ... &`: that backgrounds a subshell, and killing $! would leave
+# CMD running.
+in_ns_bg() { local ns=$1; shift; ip netns exec "$ns" "$@" & }
 setkey_ns() { local ns=$1; shift; ip netns exec "$ns" "$SETKEY" "$@"; }
 at_exit() { TOPO_EXIT+=("$1"); topo_trap; }
 
