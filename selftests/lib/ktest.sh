@@ -4,6 +4,8 @@ set -u
 ROOT=${RXFRM_ROOT:?run through selftests/run or vm-run}
 KDIR=${RXFRM_KDIR:?}
 SETKEY=${RXFRM_SETKEY:-$ROOT/target/release/setkey}
+# The module a test (re)loads: a revert proof points it at a variant.
+KO=${RXFRM_KO:-$ROOT/rxfrm.ko}
 PFKEY="python3 $ROOT/selftests/lib/pfkey.py"
 
 fail() { echo "FAIL: $*"; exit 1; }

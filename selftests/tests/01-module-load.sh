@@ -5,14 +5,14 @@
 # /proc/net/rxfrm_stat; and its parameters. vm-run loaded the module
 # before the runner emptied the kernel log, so the test loads it again.
 . "$RXFRM_ROOT/selftests/lib/ktest.sh"
-ver=$(modinfo -F version "$ROOT/rxfrm.ko") || fail "modinfo -F version failed"
+ver=$(modinfo -F version "$KO") || fail "modinfo -F version failed"
 [ -n "$ver" ] || fail "rxfrm.ko has no version in modinfo"
 loaded || fail "rxfrm is not loaded (vm-run loads it)"
 rmmod rxfrm || fail "rmmod rxfrm before reloading it"
 ! loaded || fail "rxfrm still in /proc/modules after rmmod"
 mark="rxfrm-selftest-01-$$-$RANDOM"
 echo "$mark" >/dev/kmsg || fail "cannot write a marker to /dev/kmsg"
-insmod "$ROOT/rxfrm.ko" || fail "insmod rxfrm.ko"
+insmod "$KO" || fail "insmod rxfrm.ko"
 # The kernel log since the marker: what this load printed.
 log=$(dmesg | sed -n "/$mark/,\$p" | sed 1d)
 

@@ -1,7 +1,7 @@
 # cost: 13 (seconds under TCG, one vCPU, debug kernel: selftests/run balances VMs by it)
 # modinfo shows description, license, author, version and parameters.
 . "$RXFRM_ROOT/selftests/lib/ktest.sh"
-info=$(modinfo "$ROOT/rxfrm.ko") || fail "modinfo failed"
+info=$(modinfo "$KO") || fail "modinfo failed"
 echo "$info"
 for f in description license author version parm name; do
   echo "$info" | grep -q "^$f: " || fail "modinfo lacks $f"

@@ -7,7 +7,7 @@ n=${RXFRM_LOAD_CYCLES:-25}
 for i in $(seq 1 "$n"); do
   rmmod rxfrm || fail "rmmod #$i"
   loaded && fail "still loaded after rmmod #$i"
-  insmod "$ROOT/rxfrm.ko" || fail "insmod #$i"
+  insmod "$KO" || fail "insmod #$i"
 done
 loaded || fail "not loaded at the end"
 $PFKEY open || fail "PF_KEY socket after $n cycles"

@@ -56,7 +56,7 @@ holder=
 wait_until 60 "the closed socket still pins the module (refcnt back to $base)" refcnt_is "$base"
 expect "rmmod once sockets are closed (10k SAs still installed)" rmmod rxfrm
 ! loaded || fail "rxfrm still in /proc/modules after rmmod"
-expect "reload" insmod "$ROOT/rxfrm.ko"
+expect "reload" insmod "$KO"
 # The reloaded module starts empty: DUMP and X_SPDDUMP must both succeed
 # and list nothing (a failing dump is an error, not an empty table).
 counts=$(python3 -c "

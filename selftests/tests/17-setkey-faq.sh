@@ -51,18 +51,23 @@ ip netns exec $ns "$SETKEY" -D | grep -q 'No SAD entries.' || fail "SAD not empt
 ip netns exec $ns "$SETKEY" -FP || fail "-FP"
 ip netns exec $ns "$SETKEY" -DP | grep -q 'No SPD entries.' || fail "SPD not empty after -FP"
 
-# -x sees another process's messages (X_PROMISC): the ADD (type 3) of SPI
-# 333, as kdebug_sadb prints it (a sadb_msg line, then its sadb_sa).
+# -x sees another process's messages (X_PROMISC), as kdebug_sadb prints
+# them (a sadb_msg line, then its sadb_sa): the ADD (type 3) of SPI 333,
+# which af_key broadcasts to every socket, and the GET (type 5) reply,
+# which goes to its sender only, so -x sees it only by being promiscuous.
 xlog=$(mktemp /tmp/sk-x.XXXXXX)
 monitor_start $ns "$xlog"
 trap 'kill $MONITOR_PID 2>/dev/null; rm -f "$xlog"' EXIT
 ip netns exec $ns "$SETKEY" -c <<<'add 1.1.1.1 2.2.2.2 esp 333 -E null;' || fail "add for -x"
-saw_add() {
-  awk '/^sadb_msg[{]/ { add = / type=3 errno=0 satype=3$/ }
-       add && /^sadb_sa[{]/ && / spi=333 / { found = 1 }
+ip netns exec $ns "$SETKEY" -c <<<'get 1.1.1.1 2.2.2.2 esp 333;' >/dev/null || fail "get for -x"
+# saw TYPE: the log holds a message of TYPE, errno 0, for SPI 333.
+saw() {
+  awk -v t="$1" '/^sadb_msg[{]/ { m = ($0 ~ (" type=" t " errno=0 satype=3$")) }
+       m && /^sadb_sa[{]/ && / spi=333 / { found = 1 }
        END { exit !found }' "$xlog"
 }
-poll_until 60 saw_add || { cat "$xlog"; fail "-x did not show the ADD of SPI 333 within 60s"; }
+poll_until 60 saw 3 || { cat "$xlog"; fail "-x did not show the ADD of SPI 333 within 60s"; }
+poll_until 60 saw 5 || { cat "$xlog"; fail "-x did not show the GET reply for SPI 333 (sent to its sender only) within 60s"; }
 kill $MONITOR_PID; wait $MONITOR_PID 2>/dev/null
 for conf in "$ROOT"/selftests/seed/*.conf; do ip netns del "sk-$(basename "$conf" .conf)"; done
 echo "setkey: FAQ examples accepted; dumps, errors, flushes and monitor work"

@@ -9,7 +9,6 @@
 # runner and vm-run check the kernel log): the completions hold the
 # device, the namespace and the module, and every exit path drains them.
 . "$RXFRM_ROOT/selftests/lib/esp.sh"
-KO=$RXFRM_ROOT/rxfrm.ko
 P=/sys/module/rxfrm/parameters/force_async
 loaded() { grep -q '^rxfrm ' /proc/modules; }
 at_exit "loaded || insmod $KO; [ -w $P ] && echo 0 > $P"

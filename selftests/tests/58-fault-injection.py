@@ -50,7 +50,7 @@ DBG = "/sys/kernel/debug"
 if not os.path.isdir(f"{DBG}/failslab") or not os.path.exists("/proc/thread-self/fail-nth"):
     print("FAIL: the test kernel lacks FAILSLAB / FAIL_PAGE_ALLOC / FAULT_INJECTION_DEBUG_FS")
     sys.exit(1)
-KO = os.path.join(os.environ["RXFRM_ROOT"], "rxfrm.ko")
+KO = os.environ.get("RXFRM_KO") or os.path.join(os.environ["RXFRM_ROOT"], "rxfrm.ko")
 TAIL = int(os.environ.get("RXFRM_FAULT_TAIL", "24"))  # sites tried at the end of the long operations
 SPREAD = int(os.environ.get("RXFRM_FAULT_SPREAD", "6"))
 libc = ctypes.CDLL(None, use_errno=True)

@@ -163,7 +163,7 @@ wait_until(lambda: refcnt() == BASE_REFS, "the closed connection's bundle still 
            show=refcnt)
 r = subprocess.run(["rmmod", "rxfrm"], capture_output=True, text=True, timeout=300)
 eq(r.returncode, 0, f"rmmod with live namespaces and SAs, connections closed: {r.stderr.strip()}")
-r = subprocess.run(["insmod", os.path.join(os.environ["RXFRM_ROOT"], "rxfrm.ko")], capture_output=True, text=True)
+r = subprocess.run(["insmod", os.environ.get("RXFRM_KO") or os.path.join(os.environ["RXFRM_ROOT"], "rxfrm.ko")], capture_output=True, text=True)
 eq(r.returncode, 0, f"insmod after the stress: {r.stderr.strip()}")
 done(f"stress: {transfers} transfers ({total >> 20} MiB) intact over {took:.0f}s of SA/policy churn "
      f"({rounds.value} rounds) and {dumps.value} dumps; rmmod refused while open, clean after")
