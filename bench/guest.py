@@ -393,6 +393,12 @@ class Bench:
         self.runs = 1 if a.quick else 3
         self.secs, self.omit = (1, 0) if a.quick else (10, 2)
         self.small, self.big = COUNTS[a.quick]
+        self.only = a.only.split(",") if a.only else None
+
+    def wanted(self, metric):
+        """--only: a before/after check of some rows (a full run is the
+        table); `ctl` selects the control plane and scale rows."""
+        return self.only is None or any(metric == o for o in self.only)
         self.impl = None
         self.pass_no = 0
         self.files = {}
@@ -667,11 +673,15 @@ class Bench:
             except Fail as e:
                 log("warm-up: %s" % e)
             for row in TCP_ROWS:
-                self.tcp_row(row)
-            self.udp_row("udp64_pps_1flow", 1)
-            self.udp_row("udp64_pps_1000flows", 1000)
-            self.ping_row()
-            self.control_plane(big)
+                if self.wanted(row[0]):
+                    self.tcp_row(row)
+            for metric, flows in (("udp64_pps_1flow", 1), ("udp64_pps_1000flows", 1000)):
+                if self.wanted(metric):
+                    self.udp_row(metric, flows)
+            if self.wanted("ping"):
+                self.ping_row()
+            if self.wanted("ctl"):
+                self.control_plane(big)
             flush_keys()
         finally:
             topo_down()
@@ -732,6 +742,7 @@ def main():
     ap.add_argument("--udpflood", required=True)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--passes")
+    ap.add_argument("--only", help="comma-separated rows: tcp_esp_gcm, udp64_pps_1flow, ping, ctl")
     a = ap.parse_args()
     # --quick is a smoke test of the whole path: one rxfrm → native pair.
     a.passes = a.passes or ("rxfrm,native" if a.quick else "rxfrm,native,rxfrm")
