@@ -373,11 +373,8 @@ fn xfrm_output(ns: &Ns, entry: &XfrmEntry, next: &Dst, mut pkt: Pkt) -> c_int {
     };
     let drop_with = |s: Stat| drop_errno(s, kernel::bindings::EINVAL);
     // Out of memory is ENOMEM to the sender, as from Linux's
-    // skb_checksum_help / pskb_expand_head. Only IPcomp writes the data
-    // before the mode makes room: ESP and AH unshare the packet once, in
-    // `mode::encapsulate`, with the room they need (one copy, not two).
-    let early_private = matches!(sa.xform, Xform::IpComp(_));
-    if !pkt.checksum_help() || (early_private && pkt.make_private(0, 0).is_err()) {
+    // skb_checksum_help / pskb_expand_head.
+    if !pkt.checksum_help() || pkt.make_private(0, 0).is_err() {
         return drop_errno(Stat::XfrmOutError, kernel::bindings::ENOMEM);
     }
     let outer_v6 = matches!(sa.ident.dst, IpAddr::V6(_));

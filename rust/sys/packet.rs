@@ -86,15 +86,15 @@ impl Pkt {
     /// (32 bytes more than asked, when it has to grow, for what follows).
     pub(crate) fn make_private(&mut self, head: usize, tail: usize) -> Result<(), ()> {
         let p = self.as_ptr();
-        // Paged bytes land in the tailroom when linearized: the head is
-        // reallocated (at most) once, with room for them and `tail`, before
-        // they are pulled in, not once to pull and again to grow.
-        // SAFETY: live skb.
-        let paged = self.len() - unsafe { bindings::rxfrm_skb_headlen(p) } as usize;
-        let want_tail = tail.checked_add(paged).ok_or(())?;
+        // SAFETY: live, owned skb.
+        unsafe {
+            if bindings::rxfrm_skb_is_nonlinear(p) && bindings::rxfrm_skb_linearize(p) != 0 {
+                return Err(());
+            }
+        }
         let (h, t) = self.room();
         // SAFETY: live, owned skb.
-        if unsafe { bindings::rxfrm_skb_cloned(p) } || h < head || t < want_tail {
+        if unsafe { bindings::rxfrm_skb_cloned(p) } || h < head || t < tail {
             let grow = |have: usize, want: usize| {
                 if have < want {
                     u32::try_from(want - have + 32).map_err(|_| ())
@@ -102,18 +102,10 @@ impl Pkt {
                     Ok(0)
                 }
             };
-            let (nh, nt) = (grow(h, head)?, grow(t, want_tail)?);
+            let (nh, nt) = (grow(h, head)?, grow(t, tail)?);
             // SAFETY: live, owned skb; it may be reallocated, which is why
             // no borrow of its data outlives this call.
             if unsafe { bindings::rxfrm_pskb_expand_head(p, nh, nt) } != 0 {
-                return Err(());
-            }
-        }
-        // Unshared now, with the tailroom for the paged bytes: pulling
-        // them in copies without reallocating.
-        // SAFETY: live, owned skb.
-        unsafe {
-            if bindings::rxfrm_skb_is_nonlinear(p) && bindings::rxfrm_skb_linearize(p) != 0 {
                 return Err(());
             }
         }
