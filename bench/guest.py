@@ -394,14 +394,14 @@ class Bench:
         self.secs, self.omit = (1, 0) if a.quick else (10, 2)
         self.small, self.big = COUNTS[a.quick]
         self.only = a.only.split(",") if a.only else None
+        self.impl = None
+        self.pass_no = 0
+        self.files = {}
 
     def wanted(self, metric):
         """--only: a before/after check of some rows (a full run is the
         table); `ctl` selects the control plane and scale rows."""
-        return self.only is None or any(metric == o for o in self.only)
-        self.impl = None
-        self.pass_no = 0
-        self.files = {}
+        return self.only is None or metric in self.only
 
     def sample(self, metric, value, unit, **kw):
         emit("sample", metric=metric, impl=self.impl, pass_no=self.pass_no,

@@ -46,14 +46,13 @@ def profile(b, impl, what):
         print("=== %s %s: sender %s" % (impl, what, snd.communicate(timeout=120)[0].strip()[-200:]))
         rcv.wait(timeout=120)
         # Where (comm, dso), then which functions (idle left out); then
-        # rxfrm's own functions by address, self and inclusive (perf finds
+        # rxfrm's own functions by address, self time (perf finds
         # no symbols for an out-of-tree module: scripts/bench names them
         # with bench/modsyms.py against `nm rxfrm.ko`).
         for title, sort, limit, extra in (
                 ("where", "comm,dso", "1", []),
                 ("self", "sym", "0.3", ["--no-children"]),
                 ("module self", "sym", "0", ["--no-children", "--dsos", "[rxfrm]"]),
-                ("module inclusive", "sym", "0", ["--children", "--dsos", "[rxfrm]"]),
                 ("inclusive", "sym", "4", ["--children"])):
             rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--sort", sort,
                                   "-g", "none", "--percent-limit", limit] + extra,
